@@ -1,0 +1,355 @@
+package io.cohort.core.engine;
+
+import io.cohort.core.model.Branch;
+import io.cohort.core.model.Transaction;
+import io.cohort.core.plan.Applied;
+import io.cohort.core.plan.BranchCall;
+import io.cohort.core.plan.BranchOutcome;
+import io.cohort.core.plan.MsgPlanner;
+import io.cohort.core.plan.Plan;
+import io.cohort.core.plan.Planner;
+import io.cohort.core.plan.SagaPlanner;
+import io.cohort.core.port.BranchInvoker;
+import io.cohort.core.port.EngineListener;
+import io.cohort.core.port.TransactionStore;
+import io.cohort.protocol.BranchOp;
+import io.cohort.protocol.CohortException;
+import io.cohort.protocol.ErrorCode;
+import io.cohort.protocol.GlobalStatus;
+import io.cohort.protocol.Gids;
+import io.cohort.protocol.TransType;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.InstantSource;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * The engine: client commands (prepare, submit, abort, forceStop, reset) and the processing round.
+ *
+ * <p><b>Prepare, persist, then apply.</b> Every change is computed as a new immutable {@link Transaction}, written
+ * with compare-and-set on the stored version, and only then acted on (a branch called, a client answered). A write
+ * that loses the compare-and-set means another command or coordinator moved the transaction on: the engine stops
+ * touching it and reports what is stored.
+ *
+ * <p><b>Rounds.</b> {@link #drive} runs a transaction as far as it can go now: it asks the mode's pure
+ * {@link Planner} what to do, does it (branch calls through the {@link BranchInvoker} port, writes through the
+ * {@link TransactionStore} port), feeds the outcomes back, and repeats until the transaction is final, has to wait, or
+ * must retry later. Branches with an empty URL succeed without a call. While a round runs, the transaction's
+ * {@code nextWake} is this coordinator's lease (request timeout plus a margin, renewed by every write), so a scheduler
+ * elsewhere claims it only if this coordinator dies.
+ *
+ * <p><b>Threads.</b> None are created here. Commands and rounds run on the caller's thread (a virtual thread in the
+ * server); concurrent branch calls are futures from the invoker, joined before the round moves on.
+ */
+public final class Engine {
+  private static final System.Logger LOG = System.getLogger(Engine.class.getName());
+  private static final int MAX_STEPS_PER_ROUND = 100_000;
+
+  private final TransactionStore store;
+  private final BranchInvoker invoker;
+  private final InstantSource clock;
+  private final EngineSettings settings;
+  private final EngineListener listener;
+  private final Planner saga = new SagaPlanner();
+  private final Planner msg = new MsgPlanner();
+
+  public Engine(TransactionStore store, BranchInvoker invoker, InstantSource clock, EngineSettings settings,
+      EngineListener listener) {
+    this.store = store;
+    this.invoker = invoker;
+    this.clock = clock;
+    this.settings = settings;
+    this.listener = listener;
+  }
+
+  public EngineSettings settings() {
+    return settings;
+  }
+
+  Planner planner(TransType type) {
+    return switch (type) {
+      case SAGA -> saga;
+      case MSG -> msg;
+      default -> throw new IllegalStateException("no planner for " + type);
+    };
+  }
+
+  // ---------------------------------------------------------------- commands
+
+  /** {@code prepare}: creates a msg as {@code prepared}; idempotent while it stays prepared. */
+  public Transaction prepare(NewTransaction cmd) {
+    cmd.validate(false);
+    if (cmd.type() != TransType.MSG) {
+      throw CohortException.badRequest("prepare is for msg transactions; a " + cmd.type().wire() + " is submitted directly");
+    }
+    Instant now = clock.instant();
+    Transaction fresh = Layout.create(cmd, GlobalStatus.PREPARED, now, settings);
+    // A prepared msg is due at its first check-back time; nobody owns it.
+    Duration ttf = cmd.options().timeoutToFail() != null ? cmd.options().timeoutToFail() : settings.plan().timeoutToFail();
+    fresh = fresh.withSchedule(now.plus(ttf), fresh.retryInterval(), 0, "");
+    TransactionStore.InsertResult r = store.insert(fresh);
+    if (r.inserted()) {
+      listener.written(r.stored());
+      return r.stored();
+    }
+    Transaction existing = r.stored();
+    if (existing.status() == GlobalStatus.PREPARED) {
+      return existing;
+    }
+    throw CohortException.failure("current status '" + existing.status().wire() + "', cannot prepare");
+  }
+
+  /** The result of {@link #submit}: {@code drive} tells the caller to run {@link #drive} on {@code transaction}. */
+  public record Submitted(Transaction transaction, boolean drive) {}
+
+  /**
+   * {@code submit}: creates a saga or msg as {@code submitted}, promotes a prepared msg, or takes up a submitted one
+   * again (idempotent). The caller then runs the first round, synchronously for {@code wait_result}.
+   */
+  public Submitted submit(NewTransaction cmd) {
+    cmd.validate(true);
+    Instant now = clock.instant();
+    Transaction fresh = Layout.create(cmd, GlobalStatus.SUBMITTED, now, settings);
+    fresh = fresh.withSchedule(lease(fresh, now), fresh.retryInterval(), 0, settings.nodeId());
+    TransactionStore.InsertResult r = store.insert(fresh);
+    if (r.inserted()) {
+      listener.written(r.stored());
+      return new Submitted(r.stored(), true);
+    }
+    for (int attempt = 0; attempt < 10; attempt++) {
+      Transaction existing = attempt == 0 ? r.stored() : find(cmd.gid()).orElseThrow(() -> notFound(cmd.gid()));
+      if (existing.type() != cmd.type()) {
+        throw CohortException.failure("transaction " + existing.gid() + " is a " + existing.type().wire()
+            + ", not a " + cmd.type().wire());
+      }
+      Instant at = clock.instant();
+      Transaction next;
+      if (existing.status() == GlobalStatus.PREPARED) {
+        next = existing.transition(GlobalStatus.SUBMITTED, at, null);
+      } else if (existing.status() == GlobalStatus.SUBMITTED) {
+        boolean leased = !existing.owner().isEmpty() && existing.nextWake() != null && existing.nextWake().isAfter(at);
+        if (leased) {
+          return new Submitted(existing, false); // a round is running somewhere; it will finish the work
+        }
+        next = existing;
+      } else {
+        throw CohortException.failure("current status '" + existing.status().wire() + "', cannot submit");
+      }
+      next = next.withSchedule(lease(next, at), next.retryInterval(), next.failures(), settings.nodeId());
+      Transaction written = write(existing, next);
+      if (written != null) {
+        return new Submitted(written, true);
+      }
+    }
+    throw new CohortException(ErrorCode.UNAVAILABLE, "transaction " + cmd.gid() + " is changing too fast; retry");
+  }
+
+  /** {@code abort}: a prepared msg fails at once; a saga cannot be aborted by the client. */
+  public Transaction abort(String gid, TransType requestType, String reason) {
+    Gids.check(gid);
+    if (requestType == null) {
+      throw CohortException.badRequest("trans_type is required");
+    }
+    if (requestType == TransType.SAGA) {
+      throw CohortException.failure("a saga cannot be aborted by the client; it compensates on its own when an action fails");
+    }
+    if (requestType != TransType.MSG) {
+      throw CohortException.badRequest("trans_type '" + requestType.wire() + "' is not supported by this version of Cohort");
+    }
+    for (int attempt = 0; attempt < 10; attempt++) {
+      Transaction t = find(gid).orElseThrow(() -> notFound(gid));
+      if (t.type() != TransType.MSG || t.status() != GlobalStatus.PREPARED) {
+        throw CohortException.failure("current status '" + t.status().wire() + "', cannot abort");
+      }
+      Instant now = clock.instant();
+      Transaction next = t.transition(GlobalStatus.FAILED, now, reason == null || reason.isEmpty() ? "aborted by client" : reason);
+      Transaction written = write(t, finalSchedule(next));
+      if (written != null) {
+        return written;
+      }
+    }
+    throw new CohortException(ErrorCode.UNAVAILABLE, "transaction " + gid + " is changing too fast; retry");
+  }
+
+  /** {@code forceStop}: an operator ends any unfinished transaction as {@code failed}; no more calls are made. */
+  public Transaction forceStop(String gid) {
+    Gids.check(gid);
+    for (int attempt = 0; attempt < 10; attempt++) {
+      Transaction t = find(gid).orElseThrow(() -> notFound(gid));
+      if (t.isFinal()) {
+        throw CohortException.failure("current status '" + t.status().wire() + "', cannot force stop");
+      }
+      Transaction next = t.transition(GlobalStatus.FAILED, clock.instant(), "stopped by operator (forceStop)");
+      Transaction written = write(t, finalSchedule(next));
+      if (written != null) {
+        return written;
+      }
+    }
+    throw new CohortException(ErrorCode.UNAVAILABLE, "transaction " + gid + " is changing too fast; retry");
+  }
+
+  /** {@code resetNextCronTime}: makes an unfinished transaction due now (the scheduler takes it up at once). */
+  public Transaction resetNextWake(String gid) {
+    Gids.check(gid);
+    for (int attempt = 0; attempt < 10; attempt++) {
+      Transaction t = find(gid).orElseThrow(() -> notFound(gid));
+      if (t.isFinal()) {
+        throw CohortException.failure("current status '" + t.status().wire() + "', nothing to retry");
+      }
+      Transaction written = write(t, t.withSchedule(clock.instant(), t.retryInterval(), t.failures(), ""));
+      if (written != null) {
+        return written;
+      }
+    }
+    throw new CohortException(ErrorCode.UNAVAILABLE, "transaction " + gid + " is changing too fast; retry");
+  }
+
+  public Optional<Transaction> find(String gid) {
+    return store.find(gid);
+  }
+
+  // ---------------------------------------------------------------- the round
+
+  /**
+   * Runs a transaction this coordinator owns (just created, promoted or claimed) as far as it can go now.
+   *
+   * @return the transaction as last written by this round, or as stored when another writer took it over
+   */
+  public Transaction drive(Transaction owned) {
+    Planner planner = planner(owned.type());
+    Transaction stored = owned;
+    Transaction work = owned;
+    for (int step = 0; step < MAX_STEPS_PER_ROUND; step++) {
+      Instant now = clock.instant();
+      Plan plan = planner.plan(work, now, settings.plan());
+      switch (plan) {
+        case Plan.Done done -> {
+          if (work != stored) {
+            stored = write(stored, work.isFinal() ? finalSchedule(work) : work);
+          }
+          return stored == null ? current(owned) : stored;
+        }
+        case Plan.Sleep sleep -> {
+          Transaction w = write(stored, work.withSchedule(sleep.until(), work.retryInterval(), work.failures(), ""));
+          return w == null ? current(owned) : w;
+        }
+        case Plan.Write change -> {
+          Transaction next = change.next();
+          next = next.isFinal() ? finalSchedule(next) : next.withSchedule(lease(next, now), next.retryInterval(),
+              next.failures(), settings.nodeId());
+          stored = write(stored, next);
+          if (stored == null) {
+            return current(owned);
+          }
+          work = stored;
+          if (work.isFinal()) {
+            return work;
+          }
+        }
+        case Plan.Call call -> {
+          work = call.marked();
+          if (call.durableFirst() && anyUrl(work, call.branches())) {
+            stored = write(stored, work.withSchedule(lease(work, now), work.retryInterval(), work.failures(),
+                settings.nodeId()));
+            if (stored == null) {
+              return current(owned);
+            }
+            work = stored;
+          }
+          List<BranchOutcome> outcomes = invokeAll(work, call.branches());
+          Applied applied = planner.apply(work, call.branches(), outcomes, clock.instant(), settings.plan());
+          work = applied.next();
+          if (applied.retryAt() != null) {
+            Transaction w = write(stored, work.withSchedule(applied.retryAt(), work.retryInterval(), work.failures(), ""));
+            return w == null ? current(owned) : w;
+          }
+        }
+      }
+    }
+    LOG.log(System.Logger.Level.ERROR, "gid={0}: round did not converge; parking it", owned.gid());
+    Transaction w = write(stored, work.withSchedule(clock.instant().plus(settings.plan().retryInterval()),
+        work.retryInterval(), work.failures(), ""));
+    return w == null ? current(owned) : w;
+  }
+
+  private List<BranchOutcome> invokeAll(Transaction t, List<Integer> idx) {
+    List<CompletableFuture<BranchOutcome>> futures = new ArrayList<>(idx.size());
+    for (int i : idx) {
+      BranchCall call = callFor(t, i);
+      if (call.url().isEmpty()) {
+        futures.add(CompletableFuture.completedFuture(BranchOutcome.SUCCEEDED));
+      } else {
+        futures.add(invoker.invoke(call));
+      }
+    }
+    List<BranchOutcome> out = new ArrayList<>(futures.size());
+    for (CompletableFuture<BranchOutcome> f : futures) {
+      BranchOutcome o;
+      try {
+        o = f.join();
+      } catch (RuntimeException e) {
+        o = new BranchOutcome.Unreachable("invoker error: " + e);
+      }
+      out.add(o);
+    }
+    return out;
+  }
+
+  /** The one place a branch call's shape is decided (reference section 2.1). */
+  BranchCall callFor(Transaction t, int index) {
+    Duration timeout = requestTimeout(t);
+    if (index == Plan.CHECK_BACK) {
+      return new BranchCall(t.gid(), t.type().wire(), BranchOp.CHECK_BACK_BRANCH_ID, BranchOp.MSG, t.queryPrepared(),
+          new byte[0], false, t.options().branchHeaders(), timeout);
+    }
+    Branch b = t.branches().get(index);
+    boolean post = b.payload().length > 0 || t.type() == TransType.XA;
+    return new BranchCall(t.gid(), t.type().wire(), b.branchId(), b.op(), b.url(), b.payload(), post,
+        t.options().branchHeaders(), timeout);
+  }
+
+  private boolean anyUrl(Transaction t, List<Integer> idx) {
+    for (int i : idx) {
+      if (i == Plan.CHECK_BACK ? !t.queryPrepared().isEmpty() : t.branches().get(i).hasUrl()) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private Duration requestTimeout(Transaction t) {
+    Duration d = t.options().requestTimeout();
+    return d != null ? d : settings.plan().requestTimeout();
+  }
+
+  private Instant lease(Transaction t, Instant now) {
+    return now.plus(requestTimeout(t)).plus(settings.leaseMargin());
+  }
+
+  private static Transaction finalSchedule(Transaction t) {
+    return t.withSchedule(null, t.retryInterval(), t.failures(), "");
+  }
+
+  /** Compare-and-set write; null when another writer got there first. */
+  private Transaction write(Transaction stored, Transaction next) {
+    Transaction versioned = next.withVersion(stored.version() + 1);
+    if (store.update(versioned, stored.version())) {
+      listener.written(versioned);
+      return versioned;
+    }
+    LOG.log(System.Logger.Level.DEBUG, "gid={0}: version {1} is stale, another writer moved it on", stored.gid(),
+        stored.version());
+    return null;
+  }
+
+  private Transaction current(Transaction fallback) {
+    return store.find(fallback.gid()).orElse(fallback);
+  }
+
+  private static CohortException notFound(String gid) {
+    return new CohortException(ErrorCode.NOT_FOUND, "no transaction with gid '" + gid + "'");
+  }
+}
