@@ -111,6 +111,12 @@ public final class Engine {
    */
   public Submitted submit(NewTransaction cmd) {
     cmd.validate(true);
+    if (cmd.type() == TransType.MSG && cmd.steps().isEmpty()) {
+      // Submitting a prepared msg may omit the steps: the stored ones are used. A new msg needs them.
+      Transaction existing = find(cmd.gid()).orElseThrow(
+          () -> CohortException.badRequest("a msg needs at least one step in steps"));
+      return takeUp(cmd, existing);
+    }
     Instant now = clock.instant();
     Transaction fresh = Layout.create(cmd, GlobalStatus.SUBMITTED, now, settings);
     fresh = fresh.withSchedule(lease(fresh, now), fresh.retryInterval(), 0, settings.nodeId());
@@ -119,8 +125,13 @@ public final class Engine {
       listener.written(r.stored());
       return new Submitted(r.stored(), true);
     }
+    return takeUp(cmd, r.stored());
+  }
+
+  /** Submit of an existing gid: promote a prepared msg, take up a submitted one whose lease passed, or refuse. */
+  private Submitted takeUp(NewTransaction cmd, Transaction first) {
     for (int attempt = 0; attempt < 10; attempt++) {
-      Transaction existing = attempt == 0 ? r.stored() : find(cmd.gid()).orElseThrow(() -> notFound(cmd.gid()));
+      Transaction existing = attempt == 0 ? first : find(cmd.gid()).orElseThrow(() -> notFound(cmd.gid()));
       if (existing.type() != cmd.type()) {
         throw CohortException.failure("transaction " + existing.gid() + " is a " + existing.type().wire()
             + ", not a " + cmd.type().wire());
@@ -251,7 +262,10 @@ public final class Engine {
         }
         case Plan.Call call -> {
           work = call.marked();
-          if (call.durableFirst() && anyUrl(work, call.branches())) {
+          boolean leaseShort = stored.nextWake() == null
+              || stored.nextWake().isBefore(now.plus(requestTimeout(work)).plus(settings.leaseMargin().dividedBy(2)));
+          if (anyUrl(work, call.branches()) && (call.durableFirst() || leaseShort)) {
+            // Durable dispatch where the mode needs it; otherwise only renew a lease that could run out mid-call.
             stored = write(stored, work.withSchedule(lease(work, now), work.retryInterval(), work.failures(),
                 settings.nodeId()));
             if (stored == null) {
@@ -260,11 +274,29 @@ public final class Engine {
             work = stored;
           }
           List<BranchOutcome> outcomes = invokeAll(work, call.branches());
-          Applied applied = planner.apply(work, call.branches(), outcomes, clock.instant(), settings.plan());
+          GlobalStatus before = work.status();
+          Instant at = clock.instant();
+          Applied applied = planner.apply(work, call.branches(), outcomes, at, settings.plan());
           work = applied.next();
           if (applied.retryAt() != null) {
             Transaction w = write(stored, work.withSchedule(applied.retryAt(), work.retryInterval(), work.failures(), ""));
             return w == null ? current(owned) : w;
+          }
+          if (work.status() != before) {
+            // The outcomes decided a global transition (a saga aborting, a msg submitted or failed by its check-back):
+            // store it before anything acts on it. Otherwise compensations run while the store still says submitted
+            // (a crash then re-runs actions after their compensation), and a msg is delivered while the store still
+            // says prepared (a concurrent abort wins the compare-and-set, yet the message went out).
+            Transaction next = work.isFinal() ? finalSchedule(work) : work.withSchedule(lease(work, at),
+                work.retryInterval(), work.failures(), settings.nodeId());
+            stored = write(stored, next);
+            if (stored == null) {
+              return current(owned);
+            }
+            work = stored;
+            if (work.isFinal()) {
+              return work;
+            }
           }
         }
       }

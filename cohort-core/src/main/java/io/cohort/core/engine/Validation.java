@@ -38,9 +38,6 @@ final class Validation {
     if (t.type() == TransType.SAGA && steps.isEmpty()) {
       throw CohortException.badRequest("a saga needs at least one step in steps");
     }
-    if (t.type() == TransType.MSG && forSubmit && steps.isEmpty()) {
-      throw CohortException.badRequest("a msg needs at least one step in steps");
-    }
     if (!t.payloads().isEmpty() && t.payloads().size() != steps.size()) {
       throw CohortException.badRequest(
           "payloads has " + t.payloads().size() + " entries but steps has " + steps.size() + "; they must match");
