@@ -66,6 +66,9 @@ public final class InMemoryTransactionStore implements TransactionStore {
 
   @Override
   public synchronized Page list(ListQuery q) {
+    if (q.limit() < 1) {
+      throw new IllegalArgumentException("list limit must be at least 1, got " + q.limit());
+    }
     List<Transaction> rows = byGid.values().stream()
         .filter(q::matches)
         .sorted(Comparator.comparingLong(Transaction::id).reversed())

@@ -1,0 +1,381 @@
+package io.cohort.server.crash;
+
+import static io.cohort.server.crash.Bank.Behaviour.FAIL;
+import static io.cohort.server.crash.Bank.Behaviour.FLAKY;
+import static io.cohort.server.crash.Bank.Behaviour.GATE;
+import static io.cohort.server.crash.Bank.Behaviour.OK;
+import static io.cohort.server.crash.Bank.Behaviour.SLOW;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.cohort.server.crash.Bank.Behaviour;
+import io.cohort.server.crash.Txn.Mode;
+import io.cohort.server.crash.Txn.Step;
+import io.cohort.server.support.Participant.Call;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Predicate;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.ExtensionContext;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.extension.TestWatcher;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Crash safety of the coordinator on its durable embedded store, end to end.
+ *
+ * <p>Each test runs the real server as a separate JVM ({@link CoordinatorProcess}), drives sagas and msgs against real
+ * HTTP participants on loopback ({@link Bank}: quick, slow, failing, flaky, and gated ones), kills the server with
+ * SIGKILL at a chosen point, restarts it on the same data directory, and after the last restart waits until every
+ * transaction is final. Then {@link Ledger#violations} checks the promises:
+ *
+ * <ul>
+ *   <li>every acknowledged transaction still exists and ends in the status its branches dictate (a saga with a FAILURE
+ *       action fails, a msg whose check-back says FAILURE fails, everything else succeeds); an unacknowledged one
+ *       either does not exist (and then no participant heard of it) or ends correctly as well;
+ *   <li>every action of a succeeded saga or msg ran at least once, with its payload intact; no compensation for a
+ *       succeeded saga; a failed saga compensated every action that ran, after all its actions, and never ran a step
+ *       that waits for the failed one;
+ *   <li>the key invariant: no compensation reached a participant before the action of the same branch had;
+ *   <li>no action of a msg whose check-back said FAILURE was ever delivered, and a msg left prepared is delivered
+ *       only after its check-back said SUCCESS;
+ *   <li>a transaction that was final when its {@code wait_result} submit was answered gets no more calls.
+ * </ul>
+ *
+ * <p>Kill points: after submits were acknowledged but before any branch call completed; while calls are held in flight
+ * at a participant; right after a participant answered (before the coordinator could record it) for a saga action, a
+ * FAILURE, a check-back and a msg action; during compensations (held, and right after one answered); and repeatedly under
+ * continuous load from client threads. The coordinator runs with short intervals (200 ms retries, 1 s check-back, 3 s
+ * lease), so a test takes seconds; the whole class stays well under two minutes.
+ */
+@Timeout(value = 90, unit = TimeUnit.SECONDS)
+class CoordinatorCrashTest {
+  private static final Duration SETTLE = Duration.ofSeconds(60);
+  private static final Duration HOLD = Duration.ofSeconds(15);
+
+  @TempDir
+  Path tmp;
+
+  private Bank bank;
+  private CoordinatorProcess coordinator;
+  private Ledger ledger;
+
+  @RegisterExtension
+  final TestWatcher printLogOnFailure = new TestWatcher() {
+    @Override
+    public void testFailed(ExtensionContext context, Throwable cause) {
+      if (coordinator != null) {
+        System.err.println("coordinator output (tail) for " + context.getDisplayName() + ":\n"
+            + coordinator.logTail(80));
+      }
+      if (ledger != null) {
+        System.err.println(ledger.summary());
+      }
+    }
+  };
+
+  @BeforeEach
+  void setUp(TestInfo info) throws IOException {
+    Path logs = Path.of("target", "crash-test");
+    Files.createDirectories(logs);
+    Path log = logs.resolve(info.getTestMethod().orElseThrow().getName() + ".log");
+    Files.deleteIfExists(log);
+    bank = new Bank();
+    coordinator = new CoordinatorProcess(tmp.resolve("data"), log);
+    ledger = new Ledger(bank);
+  }
+
+  @AfterEach
+  void tearDown() {
+    if (coordinator != null) {
+      coordinator.close();
+    }
+    if (bank != null) {
+      bank.close();
+    }
+  }
+
+  @Test
+  void killAfterSubmitsWereAcknowledgedBeforeAnyBranchCallCompleted() throws Exception {
+    coordinator.start();
+    // Finished before the crash: they must stay as they are, and get no call after the restart.
+    ledger.run(coordinator, Txn.saga("k1-done-ok", step(OK, OK), step(SLOW, SLOW)).waitResult());
+    ledger.run(coordinator, Txn.saga("k1-done-fail", step(OK, SLOW), step(FAIL, OK)).waitResult());
+
+    bank.gate.close();
+    int gated = 0;
+    for (int i = 0; i < 6; i++) {
+      ledger.run(coordinator, Txn.saga("k1-saga-" + i, step(GATE, OK), step(OK, FLAKY),
+          i % 3 == 2 ? step(FAIL, OK) : step(SLOW, SLOW)));
+      gated++;
+    }
+    for (int i = 0; i < 3; i++) {
+      ledger.run(coordinator, Txn.sagaDag("k1-dag-" + i, Map.of(2, List.of(0, 1), 3, List.of(2)),
+          step(GATE, GATE), step(FLAKY, OK), step(OK, SLOW), step(i == 2 ? FAIL : OK, OK)));
+      gated++;
+    }
+    for (int i = 0; i < 3; i++) {
+      Txn m = Txn.msg("k1-msg-" + i, Mode.MSG_SUBMIT, GATE, FLAKY);
+      ledger.run(coordinator, i == 1 ? m.concurrent() : m);
+      gated++;
+    }
+    for (int i = 0; i < 2; i++) {
+      ledger.run(coordinator, Txn.msg("k1-pmsg-" + i, Mode.MSG_PREPARE_SUBMIT, GATE, OK));
+      gated++;
+    }
+    // Nothing of these reaches a participant before the kill: delivery is delayed, the check-back comes after 1 s.
+    ledger.run(coordinator, Txn.msg("k1-delayed-0", Mode.MSG_SUBMIT, OK, SLOW).delay(1));
+    ledger.run(coordinator, Txn.msg("k1-delayed-1", Mode.MSG_SUBMIT, SLOW, OK).delay(1).concurrent());
+    ledger.run(coordinator, Txn.msg("k1-cb-yes", Mode.MSG_CHECK_BACK, OK, SLOW));
+    ledger.run(coordinator, Txn.msg("k1-cb-no", Mode.MSG_CHECK_BACK, OK).rolledBack());
+    assertThat(ledger.unacknowledged()).as("the coordinator was up for every submit").isEmpty();
+
+    int expectHeld = gated;
+    await("first calls held at the gate").atMost(HOLD).until(() -> bank.gate.held() >= expectHeld);
+    coordinator.kill();
+    bank.gate.open();
+    coordinator.start();
+    settleAndVerify();
+  }
+
+  @Test
+  void killWhileBranchCallsAreInFlight() throws Exception {
+    coordinator.start();
+    bank.gate.close();
+    List<Txn> batch = new ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      Txn s = Txn.saga("k2-saga-" + i, step(OK, OK), step(GATE, SLOW), i == 3 ? step(FAIL, OK) : step(SLOW, OK));
+      batch.add(i % 2 == 0 ? s.waitResult() : s);
+    }
+    for (int i = 0; i < 2; i++) {
+      batch.add(Txn.sagaDag("k2-dag-" + i, Map.of(2, List.of(0, 1), 3, List.of(2)),
+          step(SLOW, OK), step(OK, GATE), step(GATE, OK), step(i == 1 ? FAIL : OK, SLOW)));
+    }
+    // Time out while their action is held: the restarted coordinator takes them up only when the dead one's lease (3 s)
+    // has run out, so they are past 2 s by then and abort; they must compensate the held action, which the coordinator
+    // knows was attempted only because the dispatch was on disk before the call.
+    batch.add(Txn.saga("k2-timeout-seq", step(OK, OK), step(GATE, SLOW), step(OK, OK)).timeoutToFail(2));
+    batch.add(Txn.sagaDag("k2-timeout-dag", Map.of(2, List.of(0, 1)), step(GATE, OK), step(SLOW, OK), step(OK, OK))
+        .timeoutToFail(2));
+    batch.add(Txn.msg("k2-msg-0", Mode.MSG_SUBMIT, OK, GATE));
+    batch.add(Txn.msg("k2-msg-1", Mode.MSG_SUBMIT, OK, GATE).waitResult());
+    batch.add(Txn.msg("k2-pmsg-0", Mode.MSG_PREPARE_SUBMIT, SLOW, GATE).concurrent().waitResult());
+    batch.add(Txn.msg("k2-pmsg-1", Mode.MSG_PREPARE_SUBMIT, SLOW, GATE).concurrent());
+    batch.add(Txn.msg("k2-cb-yes", Mode.MSG_CHECK_BACK, SLOW, OK));
+    batch.add(Txn.msg("k2-cb-no", Mode.MSG_CHECK_BACK, OK).rolledBack());
+    List<Thread> clients = runConcurrently(batch);
+
+    // Sequential sagas hold at step 2, DAG sagas at step 3, msgs at their second action: each after earlier calls
+    // completed and were recorded. wait_result clients are blocked in their submit and will get no answer.
+    await("calls held in flight").atMost(HOLD).until(() -> bank.gate.held() >= 4 + 2 + 2 + 2 + 2);
+    coordinator.kill();
+    bank.gate.open();
+    join(clients);
+    coordinator.start();
+    // The clients whose submit the crash cut off retry it (submit is idempotent) while the dead coordinator's lease
+    // still holds their transactions, before the scheduler takes them up.
+    List<Ledger.Entry> cutOff = ledger.entries().stream()
+        .filter(e -> !e.acknowledged && e.txn.mode != Mode.MSG_CHECK_BACK).toList();
+    assertThat(cutOff).as("wait_result submits cut off by the crash").isNotEmpty();
+    List<Thread> retries = new ArrayList<>();
+    for (Ledger.Entry e : cutOff) {
+      retries.add(Thread.ofVirtual().start(() -> {
+        try {
+          ledger.retrySubmit(coordinator, e);
+        } catch (InterruptedException x) {
+          Thread.currentThread().interrupt();
+        }
+      }));
+    }
+    join(retries);
+    cutOff.forEach(e -> System.out.println("k2: " + e.txn.gid + " " + e.replies));
+    settleAndVerify();
+  }
+
+  @Test
+  void killRightAfterParticipantsAnswered() throws Exception {
+    List<Predicate<Call>> killPoints = List.of(
+        // a saga action answered SUCCESS in the middle of a saga
+        c -> "saga".equals(c.transType()) && "action".equals(c.op()) && "02".equals(c.branchId())
+            && "/a/ok".equals(c.path()),
+        // a saga action answered FAILURE: the abort is not recorded yet
+        c -> "/a/fail".equals(c.path()),
+        // the check-back answered: its decision is not recorded yet
+        c -> Bank.QUERY_PREPARED.equals(c.path()),
+        // a msg action answered
+        c -> "msg".equals(c.transType()) && "action".equals(c.op()) && "/a/ok".equals(c.path()));
+    for (int k = 0; k < killPoints.size(); k++) {
+      coordinator.start();
+      CompletableFuture<Call> fired = bank.afterFirstReply(killPoints.get(k), coordinator::killNow);
+      String p = "k3-" + k + "-";
+      List<Thread> clients = runConcurrently(List.of(
+          Txn.saga(p + "saga-ok", step(OK, OK), step(OK, SLOW), step(SLOW, OK)),
+          Txn.saga(p + "saga-fail", step(SLOW, OK), step(OK, FLAKY), step(FAIL, OK)).waitResult(),
+          Txn.sagaDag(p + "dag", Map.of(1, List.of(0), 2, List.of(0)), step(OK, OK), step(FLAKY, OK), step(OK, SLOW)),
+          Txn.msg(p + "msg", Mode.MSG_SUBMIT, OK, SLOW).waitResult(),
+          Txn.msg(p + "pmsg", Mode.MSG_PREPARE_SUBMIT, FLAKY, OK),
+          Txn.msg(p + "cb-yes", Mode.MSG_CHECK_BACK, OK),
+          Txn.msg(p + "cb-no", Mode.MSG_CHECK_BACK, OK).rolledBack()));
+      Call killedAfter = fired.get(HOLD.toSeconds(), TimeUnit.SECONDS);
+      coordinator.awaitKilled();
+      System.out.println("k3: killed right after " + killedAfter.gid() + " " + killedAfter.op() + "/"
+          + killedAfter.branchId() + " " + killedAfter.path() + " was answered");
+      join(clients);
+    }
+    coordinator.start();
+    settleAndVerify();
+  }
+
+  @Test
+  void killDuringCompensations() throws Exception {
+    // 1: compensations held in flight at a participant.
+    coordinator.start();
+    bank.gate.close();
+    List<Txn> batch = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      Txn s = Txn.saga("k4-saga-" + i, step(OK, GATE), step(SLOW, OK), step(FLAKY, SLOW), step(FAIL, OK));
+      batch.add(i == 0 ? s.waitResult() : s);
+    }
+    for (int i = 0; i < 2; i++) {
+      batch.add(Txn.sagaDag("k4-dag-" + i, Map.of(2, List.of(0, 1)), step(OK, GATE), step(SLOW, GATE),
+          step(FAIL, OK)));
+    }
+    List<Thread> clients = runConcurrently(batch);
+    await("compensations held in flight").atMost(HOLD).until(() -> bank.gate.held() >= 3 + 2 * 2);
+    coordinator.kill();
+    bank.gate.open();
+    join(clients);
+
+    // 2: killed right after a compensation was answered, before the coordinator recorded it.
+    coordinator.start();
+    CompletableFuture<Call> fired = bank.afterFirstReply(
+        c -> "compensate".equals(c.op()) && c.gid().startsWith("k4-b-"), coordinator::killNow);
+    clients = runConcurrently(List.of(
+        Txn.saga("k4-b-saga-0", step(SLOW, SLOW), step(OK, FLAKY), step(FAIL, OK)),
+        Txn.saga("k4-b-saga-1", step(OK, OK), step(OK, SLOW), step(FAIL, OK)).waitResult(),
+        Txn.sagaDag("k4-b-dag", Map.of(1, List.of(0), 2, List.of(0)), step(OK, SLOW), step(FAIL, OK),
+            step(SLOW, OK))));
+    fired.get(HOLD.toSeconds(), TimeUnit.SECONDS);
+    coordinator.awaitKilled();
+    join(clients);
+
+    coordinator.start();
+    settleAndVerify();
+  }
+
+  @Test
+  void repeatedCrashesUnderContinuousLoad() throws Exception {
+    coordinator.start();
+    Random random = new Random(20260117L);
+    AtomicBoolean stop = new AtomicBoolean();
+    List<Thread> clients = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      Random own = new Random(random.nextLong());
+      String prefix = "k5-c" + i + "-";
+      clients.add(Thread.ofPlatform().name("crash-client-" + i).start(() -> {
+        int n = 0;
+        while (!stop.get()) {
+          try {
+            Ledger.Entry e = ledger.run(coordinator, randomTxn(own, prefix + n++));
+            // Pacing of a load generator, not a wait for a condition: a little slower while the coordinator is down.
+            Thread.sleep(e.acknowledged ? 20 + own.nextInt(40) : 200);
+          } catch (InterruptedException ex) {
+            return;
+          }
+        }
+      }));
+    }
+    for (int cycle = 0; cycle < 5; cycle++) {
+      if (cycle % 2 == 0) {
+        // A kill at an arbitrary moment of the stream: some calls in flight, some results being written.
+        Thread.sleep(1000 + random.nextInt(1500));
+        coordinator.kill();
+      } else {
+        // A kill right after the n-th answer any participant gives from now on.
+        int n = 10 + random.nextInt(60);
+        AtomicInteger answers = new AtomicInteger();
+        CompletableFuture<Call> fired = bank.afterFirstReply(c -> answers.incrementAndGet() >= n,
+            coordinator::killNow);
+        fired.get(HOLD.toSeconds(), TimeUnit.SECONDS);
+        coordinator.awaitKilled();
+      }
+      coordinator.start();
+    }
+    // Some load on the last incarnation too, then stop the clients.
+    Thread.sleep(1000);
+    stop.set(true);
+    join(clients);
+    assertThat(coordinator.kills()).isEqualTo(5);
+    assertThat(ledger.acknowledged()).as("acknowledged transactions under load").isGreaterThan(20);
+    settleAndVerify();
+  }
+
+  /** A mix of everything, weighted towards what is most likely to go wrong in a crash. */
+  private static Txn randomTxn(Random r, String gid) {
+    boolean wait = r.nextInt(10) < 4;
+    Txn t = switch (r.nextInt(8)) {
+      case 0 -> Txn.saga(gid, step(OK, OK), step(SLOW, SLOW), step(FLAKY, OK));
+      case 1 -> Txn.saga(gid, step(SLOW, FLAKY), step(FAIL, OK), step(OK, OK));
+      case 2 -> Txn.sagaDag(gid, Map.of(2, List.of(0, 1), 3, List.of(2)), step(SLOW, OK), step(FLAKY, SLOW),
+          step(OK, OK), step(OK, FLAKY));
+      case 3 -> Txn.sagaDag(gid, Map.of(2, List.of(0, 1)), step(SLOW, SLOW), step(FAIL, OK), step(OK, OK));
+      case 4 -> r.nextBoolean() ? Txn.msg(gid, Mode.MSG_SUBMIT, OK, SLOW)
+          : Txn.msg(gid, Mode.MSG_SUBMIT, FLAKY, OK).concurrent();
+      case 5 -> Txn.msg(gid, Mode.MSG_PREPARE_SUBMIT, FLAKY, OK);
+      case 6 -> Txn.msg(gid, Mode.MSG_CHECK_BACK, SLOW);
+      default -> Txn.msg(gid, Mode.MSG_CHECK_BACK, OK).rolledBack();
+    };
+    return wait && t.mode != Mode.MSG_CHECK_BACK ? t.waitResult() : t;
+  }
+
+  private static Step step(Behaviour action, Behaviour compensate) {
+    return new Step(action, compensate);
+  }
+
+  /** Starts one client per transaction (a {@code wait_result} submit blocks its client until the round ends). */
+  private List<Thread> runConcurrently(List<Txn> batch) {
+    List<Thread> clients = new ArrayList<>();
+    for (Txn t : batch) {
+      clients.add(Thread.ofVirtual().name("client-" + t.gid).start(() -> {
+        try {
+          ledger.run(coordinator, t);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }));
+    }
+    return clients;
+  }
+
+  private static void join(List<Thread> clients) throws InterruptedException {
+    for (Thread t : clients) {
+      assertThat(t.join(Duration.ofSeconds(30))).as("client " + t.getName() + " finished").isTrue();
+    }
+  }
+
+  private void settleAndVerify() throws Exception {
+    long begin = System.nanoTime();
+    ledger.awaitSettled(coordinator, SETTLE);
+    long settled = (System.nanoTime() - begin) / 1_000_000;
+    List<String> violations = ledger.violations(coordinator);
+    String summary = ledger.summary() + "; " + coordinator.kills() + " kills, " + coordinator.starts()
+        + " starts; all final " + settled + " ms after the last restart";
+    System.out.println(summary);
+    assertThat(violations).as("crash-safety violations; " + summary).isEmpty();
+    assertThat(ledger.acknowledged()).as("acknowledged transactions").isPositive();
+  }
+}
