@@ -9,33 +9,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.cohort.server.support.CoordinatorTest;
 import io.cohort.server.support.Participant;
 import io.cohort.server.support.Participant.Reply;
-import io.cohort.server.support.TestCoordinator;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** query, all, forceStop and resetNextCronTime (reference 1.3). */
-class AdminApiTest {
-  TestCoordinator dtm;
-  Participant rm;
-
-  @BeforeEach
-  void start() throws Exception {
-    dtm = TestCoordinator.inMemory();
-    rm = new Participant();
-  }
-
-  @AfterEach
-  void stop() {
-    dtm.close();
-    rm.close();
-  }
-
+class AdminApiTest extends CoordinatorTest {
   // ------------------------------------------------------------------ query
 
   @Test

@@ -7,8 +7,8 @@ import static io.cohort.server.api.Api.assertSuccess;
 import static io.cohort.server.api.Api.awaitStatus;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.cohort.server.support.CoordinatorTest;
 import io.cohort.server.support.Participant;
-import io.cohort.server.support.TestCoordinator;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
@@ -17,27 +17,10 @@ import java.net.http.HttpRequest;
 import java.nio.charset.StandardCharsets;
 import java.util.HashSet;
 import java.util.Set;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** The response envelope DTM clients rely on (reference 1.1 and 10, items 1 to 5). */
-class EnvelopeTest {
-  TestCoordinator dtm;
-  Participant rm;
-
-  @BeforeEach
-  void start() throws Exception {
-    dtm = TestCoordinator.inMemory();
-    rm = new Participant();
-  }
-
-  @AfterEach
-  void stop() {
-    dtm.close();
-    rm.close();
-  }
-
+class EnvelopeTest extends CoordinatorTest {
   @Test
   void pingAnswersPongToAnyMethod() {
     for (String method : new String[] {"GET", "POST", "PUT", "HEAD"}) {

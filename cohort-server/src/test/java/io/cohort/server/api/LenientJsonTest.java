@@ -5,12 +5,10 @@ import static io.cohort.server.api.Api.awaitStatus;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.cohort.server.support.CoordinatorTest;
 import io.cohort.server.support.Participant;
-import io.cohort.server.support.TestCoordinator;
 import java.net.http.HttpRequest;
 import java.nio.charset.StandardCharsets;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -19,22 +17,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * Bodies exactly as DTM's SDKs send them (reference 1.2 and 10.2): duplicate keys, nulls, unknown fields, payloads as
  * JSON strings, the legacy {@code steps[].data}, any Content-Type.
  */
-class LenientJsonTest {
-  TestCoordinator dtm;
-  Participant rm;
-
-  @BeforeEach
-  void start() throws Exception {
-    dtm = TestCoordinator.inMemory();
-    rm = new Participant();
-  }
-
-  @AfterEach
-  void stop() {
-    dtm.close();
-    rm.close();
-  }
-
+class LenientJsonTest extends CoordinatorTest {
   private String u(String path) {
     return rm.url(path);
   }

@@ -11,32 +11,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.cohort.server.support.CoordinatorTest;
 import io.cohort.server.support.Participant;
 import io.cohort.server.support.Participant.Reply;
-import io.cohort.server.support.TestCoordinator;
 import java.time.Duration;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** 2-phase messages end to end (reference 1.3 prepare/submit/abort, 1.4 msg, 2.3, 2.5). */
-class MsgApiTest {
-  TestCoordinator dtm;
-  Participant rm;
-
-  @BeforeEach
-  void start() throws Exception {
-    dtm = TestCoordinator.inMemory();
-    rm = new Participant();
-  }
-
-  @AfterEach
-  void stop() {
-    dtm.close();
-    rm.close();
-  }
-
+class MsgApiTest extends CoordinatorTest {
   private Tx twoActions(String gid) {
     return Tx.msg(gid).step(rm.url("/m1")).step(rm.url("/m2")).payloads("{\"amount\":30}", "");
   }

@@ -5,9 +5,9 @@ import static io.cohort.server.api.Api.awaitStatus;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.cohort.server.support.CoordinatorTest;
 import io.cohort.server.support.Participant;
 import io.cohort.server.support.Participant.Reply;
-import io.cohort.server.support.TestCoordinator;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.OffsetDateTime;
@@ -17,8 +17,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -26,27 +24,12 @@ import org.junit.jupiter.api.Test;
  * in base64, and never a JSON {@code null} inside a transaction or a branch (the C# client declares non-nullable
  * fields).
  */
-class QueryShapeTest {
+class QueryShapeTest extends CoordinatorTest {
   static final Pattern SNAKE = Pattern.compile("[a-z][a-z0-9]*(_[a-z0-9]+)*");
   static final Pattern RFC3339 =
       Pattern.compile("\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})");
   static final Set<String> TIMES = Set.of("create_time", "update_time", "finish_time", "rollback_time",
       "next_cron_time");
-
-  TestCoordinator dtm;
-  Participant rm;
-
-  @BeforeEach
-  void start() throws Exception {
-    dtm = TestCoordinator.inMemory();
-    rm = new Participant();
-  }
-
-  @AfterEach
-  void stop() {
-    dtm.close();
-    rm.close();
-  }
 
   /** Checks one transaction or branch object: names, no nulls anywhere inside, times, and returns it. */
   static JsonNode checkObject(JsonNode n, String what) {

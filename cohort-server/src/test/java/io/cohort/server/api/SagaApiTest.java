@@ -11,32 +11,16 @@ import static io.cohort.server.api.Api.millisBetween;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.cohort.server.support.CoordinatorTest;
 import io.cohort.server.support.Participant;
 import io.cohort.server.support.Participant.Reply;
 import io.cohort.server.support.TestCoordinator;
 import java.util.List;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** Sagas end to end: a real coordinator calling a real participant over loopback HTTP (reference 1.4, 2.1-2.4). */
-class SagaApiTest {
-  TestCoordinator dtm;
-  Participant rm;
-
-  @BeforeEach
-  void start() throws Exception {
-    dtm = TestCoordinator.inMemory();
-    rm = new Participant();
-  }
-
-  @AfterEach
-  void stop() {
-    dtm.close();
-    rm.close();
-  }
-
+class SagaApiTest extends CoordinatorTest {
   private Tx threeSteps(String gid) {
     return Tx.saga(gid)
         .step(rm.url("/a1"), rm.url("/c1"))

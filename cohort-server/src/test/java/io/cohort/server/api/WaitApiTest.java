@@ -4,31 +4,14 @@ import static io.cohort.server.api.Api.assertError;
 import static io.cohort.server.api.Api.assertSuccess;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.cohort.server.support.CoordinatorTest;
 import io.cohort.server.support.Participant;
 import io.cohort.server.support.Participant.Reply;
-import io.cohort.server.support.TestCoordinator;
 import java.util.concurrent.CompletableFuture;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** Cohort's own {@code GET /api/dtmsvr/wait}: block until a transaction is final. */
-class WaitApiTest {
-  TestCoordinator dtm;
-  Participant rm;
-
-  @BeforeEach
-  void start() throws Exception {
-    dtm = TestCoordinator.inMemory();
-    rm = new Participant();
-  }
-
-  @AfterEach
-  void stop() {
-    dtm.close();
-    rm.close();
-  }
-
+class WaitApiTest extends CoordinatorTest {
   @Test
   void blocksUntilTheSagaSucceedsAndReturnsTheQueryBody() {
     String gid = "wait-succeed";

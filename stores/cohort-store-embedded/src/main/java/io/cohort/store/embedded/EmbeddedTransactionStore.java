@@ -107,7 +107,7 @@ public final class EmbeddedTransactionStore implements TransactionStore {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot create the embedded store directory " + absolute + ": " + e, e);
     }
-    RocksDB.loadLibrary();
+    NativeLibrary.load();
     Resources resources = new Resources(options);
     RocksDB db;
     try {
