@@ -53,4 +53,19 @@ class SagaSmokeTest {
     assertThat(bank.calls("smoke-2")).extracting(c -> c.path() + " " + c.method())
         .containsExactly("/out GET", "/in GET", "/inRevert GET", "/outRevert GET");
   }
+
+  /** A wait_result re-submit while the first round still runs answers that round's result, not an early 409. */
+  @Test
+  void waitResultResubmitDuringARunningRoundWaitsForIt() {
+    bank.on("/slow", Participant.Reply.ok().after(1500));
+    String body = """
+        {"gid":"smoke-3","trans_type":"saga",%s
+         "steps":[{"action":"%s/slow","compensate":"%s/revert"}]}""";
+    var first = dtm.post("/api/dtmsvr/submit", body.formatted("", bank.url(), bank.url()));
+    assertThat(first.status()).isEqualTo(200);
+    var again = dtm.post("/api/dtmsvr/submit", body.formatted("\"wait_result\":true,", bank.url(), bank.url()));
+    assertThat(again.status()).as(again.text()).isEqualTo(200);
+    assertThat(dtm.status("smoke-3")).isEqualTo("succeed");
+    assertThat(bank.calls("smoke-3")).extracting(Participant.Call::path).containsExactly("/slow");
+  }
 }
