@@ -71,6 +71,7 @@ public final class CohortServer implements AutoCloseable {
     connector.setHost(config.httpHost());
     connector.setPort(config.httpPort());
     connector.setAcceptQueueSize(1024);
+    connector.setIdleTimeout(config.httpIdleTimeout().toMillis());
     http.addConnector(connector);
     http.setHandler(new ApiHandler(engine, store, rounds, waiters, config.maxBodyBytes(), jsonMapper(), VERSION));
     http.setStopTimeout(config.shutdownGrace().toMillis());

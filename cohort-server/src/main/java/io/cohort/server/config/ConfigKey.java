@@ -11,6 +11,7 @@ public enum ConfigKey {
   HTTP_HOST("http.host", Type.STRING, "0.0.0.0", "Interface the HTTP API listens on."),
   HTTP_PORT("http.port", Type.PORT, "36789", "Port of the HTTP API (DTM's default)."),
   HTTP_MAX_BODY("http.max-body", Type.SIZE, "1MiB", "Largest request body accepted; larger ones get 413."),
+  HTTP_IDLE_TIMEOUT("http.idle-timeout", Type.DURATION, "5m", "How long an idle keep-alive connection stays open. Keep it longer than clients keep theirs (Go: 90 s), or a request sent as the server closes the connection fails."),
   STORE_TYPE("store.type", Type.STRING, "embedded", "Where transactions are kept: embedded (the default) or memory (tests only, not durable)."),
   STORE_DIR("store.embedded.dir", Type.STRING, "./cohort-data", "Data directory of the embedded store."),
   STORE_SYNC("store.embedded.sync", Type.BOOLEAN, "true", "Sync every commit to disk before acknowledging (turn off only for throwaway data)."),

@@ -27,6 +27,7 @@ public record ServerConfig(
     String httpHost,
     int httpPort,
     long maxBodyBytes,
+    Duration httpIdleTimeout,
     String storeType,
     Path storeDir,
     boolean storeSync,
@@ -101,6 +102,7 @@ public record ServerConfig(
         p.string(ConfigKey.HTTP_HOST),
         p.port(ConfigKey.HTTP_PORT),
         p.size(ConfigKey.HTTP_MAX_BODY),
+        p.positive(ConfigKey.HTTP_IDLE_TIMEOUT),
         storeType,
         Path.of(p.string(ConfigKey.STORE_DIR)),
         p.bool(ConfigKey.STORE_SYNC),
@@ -130,6 +132,7 @@ public record ServerConfig(
     values.put("http.host", httpHost);
     values.put("http.port", Integer.toString(httpPort));
     values.put("http.max-body", maxBodyBytes + " bytes");
+    values.put("http.idle-timeout", httpIdleTimeout.toString());
     values.put("store.type", storeType);
     values.put("store.embedded.dir", storeDir.toAbsolutePath().toString());
     values.put("store.embedded.sync", Boolean.toString(storeSync));

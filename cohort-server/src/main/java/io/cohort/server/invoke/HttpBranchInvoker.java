@@ -36,7 +36,9 @@ public final class HttpBranchInvoker implements BranchInvoker, AutoCloseable {
     client.setMaxRequestsQueuedPerDestination(1_000_000);
     client.setFollowRedirects(false);
     client.setUserAgentField(null);
-    client.setIdleTimeout(60_000);
+    // Close idle pooled connections before participants do (Node closes after 5 s, Jetty after 30 s): a call sent
+    // on a connection the server is closing fails without having been received.
+    client.setIdleTimeout(4_000);
     client.setConnectTimeout(5_000);
     try {
       client.start();
@@ -48,6 +50,15 @@ public final class HttpBranchInvoker implements BranchInvoker, AutoCloseable {
   @Override
   public CompletableFuture<BranchOutcome> invoke(BranchCall call) {
     CompletableFuture<BranchOutcome> result = new CompletableFuture<>();
+    send(call, result, true);
+    return result;
+  }
+
+  /**
+   * Sends once; a call that fails because a pooled connection turned out closed ({@code EOFException},
+   * {@code ClosedChannelException}: the keep-alive race) is sent once more at once. Timeouts are never repeated here.
+   */
+  private void send(BranchCall call, CompletableFuture<BranchOutcome> result, boolean mayRepeat) {
     try {
       Request r = client.newRequest(call.url())
           .method(call.post() ? HttpMethod.POST : HttpMethod.GET)
@@ -70,6 +81,10 @@ public final class HttpBranchInvoker implements BranchInvoker, AutoCloseable {
         public void onComplete(org.eclipse.jetty.client.Result res) {
           if (res.isFailed()) {
             Throwable f = res.getFailure();
+            if (mayRepeat && (f instanceof java.io.EOFException || f instanceof java.nio.channels.ClosedChannelException)) {
+              send(call, result, false);
+              return;
+            }
             result.complete(new BranchOutcome.Unreachable(f.getClass().getSimpleName() + ": " + f.getMessage()));
           } else {
             String body = getContentAsString(StandardCharsets.UTF_8);
@@ -80,7 +95,6 @@ public final class HttpBranchInvoker implements BranchInvoker, AutoCloseable {
     } catch (RuntimeException e) {
       result.complete(new BranchOutcome.Unreachable("cannot call " + call.url() + ": " + e.getMessage()));
     }
-    return result;
   }
 
   @Override
