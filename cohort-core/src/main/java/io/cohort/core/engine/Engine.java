@@ -248,10 +248,7 @@ public final class Engine {
           return w == null ? current(owned) : w;
         }
         case Plan.Write change -> {
-          Transaction next = change.next();
-          next = next.isFinal() ? finalSchedule(next) : next.withSchedule(lease(next, now), next.retryInterval(),
-              next.failures(), settings.nodeId());
-          stored = write(stored, next);
+          stored = write(stored, held(change.next(), now));
           if (stored == null) {
             return current(owned);
           }
@@ -266,8 +263,7 @@ public final class Engine {
               || stored.nextWake().isBefore(now.plus(requestTimeout(work)).plus(settings.leaseMargin().dividedBy(2)));
           if (anyUrl(work, call.branches()) && (call.durableFirst() || leaseShort)) {
             // Durable dispatch where the mode needs it; otherwise only renew a lease that could run out mid-call.
-            stored = write(stored, work.withSchedule(lease(work, now), work.retryInterval(), work.failures(),
-                settings.nodeId()));
+            stored = write(stored, held(work, now));
             if (stored == null) {
               return current(owned);
             }
@@ -287,9 +283,7 @@ public final class Engine {
             // store it before anything acts on it. Otherwise compensations run while the store still says submitted
             // (a crash then re-runs actions after their compensation), and a msg is delivered while the store still
             // says prepared (a concurrent abort wins the compare-and-set, yet the message went out).
-            Transaction next = work.isFinal() ? finalSchedule(work) : work.withSchedule(lease(work, at),
-                work.retryInterval(), work.failures(), settings.nodeId());
-            stored = write(stored, next);
+            stored = write(stored, held(work, at));
             if (stored == null) {
               return current(owned);
             }
@@ -359,6 +353,12 @@ public final class Engine {
 
   private Instant lease(Transaction t, Instant now) {
     return now.plus(requestTimeout(t)).plus(settings.leaseMargin());
+  }
+
+  /** A final transaction leaves the schedule; any other stays held by this node under a fresh lease. */
+  private Transaction held(Transaction t, Instant now) {
+    return t.isFinal() ? finalSchedule(t)
+        : t.withSchedule(lease(t, now), t.retryInterval(), t.failures(), settings.nodeId());
   }
 
   private static Transaction finalSchedule(Transaction t) {

@@ -75,8 +75,10 @@ final class CoordinatorProcess implements AutoCloseable {
         "--engine.timeout-to-fail=1s",
         "--engine.request-timeout=2s"));
     long begin = System.nanoTime();
-    Process p = new ProcessBuilder(cmd).redirectErrorStream(true)
-        .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
+        .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
+    pb.environment().put("COHORT_LOG_LEVEL", "INFO"); // the log tail printed on failure needs the INFO lines
+    Process p = pb.start();
     process = p;
     try {
       await("coordinator start #" + starts).atMost(START_TIMEOUT).pollDelay(Duration.ZERO)
