@@ -90,5 +90,23 @@ public interface TransactionStore extends AutoCloseable {
   }
 
   /** A page of a listing; {@code nextBeforeId} is 0 at the end. */
-  record Page(List<Transaction> transactions, long nextBeforeId) {}
+  record Page(List<Transaction> transactions, long nextBeforeId) {
+
+    /** The page {@code query} selects from {@code all}: the listing rule for stores that hold everything in memory. */
+    public static Page select(java.util.Collection<Transaction> all, ListQuery query) {
+      if (query.limit() < 1) {
+        throw new IllegalArgumentException("list limit must be at least 1, got " + query.limit());
+      }
+      List<Transaction> rows = all.stream()
+          .filter(query::matches)
+          .sorted(java.util.Comparator.comparingLong(Transaction::id).reversed())
+          .limit(query.limit() + 1L)
+          .toList();
+      if (rows.size() > query.limit()) {
+        List<Transaction> page = rows.subList(0, query.limit());
+        return new Page(List.copyOf(page), page.get(page.size() - 1).id());
+      }
+      return new Page(rows, 0);
+    }
+  }
 }

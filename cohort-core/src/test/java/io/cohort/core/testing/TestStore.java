@@ -128,16 +128,7 @@ public final class TestStore implements TransactionStore {
 
   @Override
   public synchronized Page list(ListQuery q) {
-    List<Transaction> rows = byGid.values().stream()
-        .filter(q::matches)
-        .sorted(Comparator.comparingLong(Transaction::id).reversed())
-        .limit(q.limit() + 1L)
-        .toList();
-    if (rows.size() > q.limit()) {
-      List<Transaction> page = rows.subList(0, q.limit());
-      return new Page(List.copyOf(page), page.get(page.size() - 1).id());
-    }
-    return new Page(rows, 0);
+    return Page.select(byGid.values(), q);
   }
 
   @Override
