@@ -12,9 +12,10 @@ import java.util.Set;
  */
 public enum GlobalStatus {
   /**
-   * Created by {@code prepare} (msg, tcc, xa, workflow). Nothing leads into it. Leaves for {@code submitted} (submit,
-   * or a msg check-back answering SUCCESS), {@code aborting} (tcc/xa abort or timeout) or {@code failed} (msg abort or
-   * check-back FAILURE, forceStop).
+   * Created by {@code prepare} (msg, tcc, xa) or {@code prepareWorkflow}. Nothing leads into it. Leaves for
+   * {@code submitted} (submit, or a msg check-back answering SUCCESS), {@code aborting} (tcc/xa abort or timeout),
+   * {@code succeed} (a workflow's client submits success) or {@code failed} (msg abort or check-back FAILURE, a
+   * workflow's client submits failure, forceStop).
    */
   PREPARED("prepared", 1),
   /**
@@ -25,7 +26,7 @@ public enum GlobalStatus {
   SUBMITTED("submitted", 2),
   /** Compensations, cancels or rollbacks are running. Leaves for {@code failed} once they all succeeded. */
   ABORTING("aborting", 3),
-  /** Final: every action (or confirm, commit) succeeded. */
+  /** Final: every action (or confirm, commit) succeeded, or a workflow's client reported success. */
   SUCCEED("succeed", 4),
   /** Final: rolled back, aborted before submit, or stopped by an operator. */
   FAILED("failed", 5);
@@ -62,7 +63,7 @@ public enum GlobalStatus {
       case ABORTING:
         return EnumSet.of(PREPARED, SUBMITTED);
       case SUCCEED:
-        return EnumSet.of(SUBMITTED);
+        return EnumSet.of(PREPARED, SUBMITTED);
       case FAILED:
         return EnumSet.of(PREPARED, SUBMITTED, ABORTING);
       default:

@@ -15,6 +15,7 @@ import io.cohort.server.http.ApiHandler;
 import io.cohort.server.invoke.HttpBranchInvoker;
 import io.cohort.server.scheduler.Housekeeper;
 import io.cohort.server.scheduler.Scheduler;
+import io.cohort.server.topics.Topics;
 import io.cohort.store.embedded.EmbeddedStoreOptions;
 import io.cohort.store.embedded.EmbeddedTransactionStore;
 import java.time.Clock;
@@ -45,6 +46,7 @@ public final class CohortServer implements AutoCloseable {
   private final Housekeeper housekeeper;
   private final Server http;
   private final Engine engine;
+  private final Topics topics;
 
   private CohortServer(ServerConfig config, TransactionStore store, InstantSource clock) throws Exception {
     this.config = config;
@@ -53,8 +55,9 @@ public final class CohortServer implements AutoCloseable {
     FinalWaiters waiters = new FinalWaiters(store);
     PlanSettings plan = new PlanSettings(config.requestTimeout(), config.retryInterval(), config.maxRetryInterval(),
         config.timeoutToFail());
+    this.topics = new Topics(store, jsonMapper(), clock);
     this.engine = new Engine(store, (BranchInvoker) invoker, clock,
-        new EngineSettings(config.nodeId(), plan, config.leaseMargin()), waiters);
+        new EngineSettings(config.nodeId(), plan, config.leaseMargin()), waiters, topics);
     this.rounds = new Rounds(engine, config.schedulerConcurrency());
     this.scheduler = new Scheduler(store, rounds, clock, config.nodeId(),
         config.requestTimeout().plus(config.leaseMargin()), config.schedulerPoll(), config.schedulerBatch());
@@ -73,7 +76,7 @@ public final class CohortServer implements AutoCloseable {
     connector.setAcceptQueueSize(1024);
     connector.setIdleTimeout(config.httpIdleTimeout().toMillis());
     http.addConnector(connector);
-    http.setHandler(new ApiHandler(engine, store, rounds, waiters, config.maxBodyBytes(), jsonMapper(), VERSION));
+    http.setHandler(new ApiHandler(engine, store, topics, rounds, waiters, config.maxBodyBytes(), jsonMapper(), VERSION));
     http.setStopTimeout(config.shutdownGrace().toMillis());
   }
 

@@ -3,16 +3,21 @@ package io.cohort.core.engine;
 import io.cohort.core.model.Branch;
 import io.cohort.core.model.Transaction;
 import io.cohort.core.plan.Applied;
+import io.cohort.core.plan.Backoff;
 import io.cohort.core.plan.BranchCall;
 import io.cohort.core.plan.BranchOutcome;
 import io.cohort.core.plan.MsgPlanner;
+import io.cohort.core.plan.PhaseTwoPlanner;
 import io.cohort.core.plan.Plan;
 import io.cohort.core.plan.Planner;
 import io.cohort.core.plan.SagaPlanner;
+import io.cohort.core.plan.WorkflowPlanner;
 import io.cohort.core.port.BranchInvoker;
 import io.cohort.core.port.EngineListener;
+import io.cohort.core.port.TopicDirectory;
 import io.cohort.core.port.TransactionStore;
 import io.cohort.protocol.BranchOp;
+import io.cohort.protocol.BranchStatus;
 import io.cohort.protocol.CohortException;
 import io.cohort.protocol.ErrorCode;
 import io.cohort.protocol.GlobalStatus;
@@ -22,6 +27,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -47,22 +53,34 @@ import java.util.concurrent.CompletableFuture;
 public final class Engine {
   private static final System.Logger LOG = System.getLogger(Engine.class.getName());
   private static final int MAX_STEPS_PER_ROUND = 100_000;
+  /** Most branch rows one tcc, xa or workflow may register (a tcc branch is two rows). */
+  static final int MAX_BRANCHES = 2000;
 
   private final TransactionStore store;
   private final BranchInvoker invoker;
   private final InstantSource clock;
   private final EngineSettings settings;
   private final EngineListener listener;
+  private final TopicDirectory topics;
   private final Planner saga = new SagaPlanner();
   private final Planner msg = new MsgPlanner();
+  private final Planner tcc = PhaseTwoPlanner.tcc();
+  private final Planner xa = PhaseTwoPlanner.xa();
+  private final Planner workflow = new WorkflowPlanner();
 
   public Engine(TransactionStore store, BranchInvoker invoker, InstantSource clock, EngineSettings settings,
       EngineListener listener) {
+    this(store, invoker, clock, settings, listener, TopicDirectory.NONE);
+  }
+
+  public Engine(TransactionStore store, BranchInvoker invoker, InstantSource clock, EngineSettings settings,
+      EngineListener listener, TopicDirectory topics) {
     this.store = store;
     this.invoker = invoker;
     this.clock = clock;
     this.settings = settings;
     this.listener = listener;
+    this.topics = topics;
   }
 
   public EngineSettings settings() {
@@ -73,33 +91,172 @@ public final class Engine {
     return switch (type) {
       case SAGA -> saga;
       case MSG -> msg;
-      default -> throw new IllegalStateException("no planner for " + type);
+      case TCC -> tcc;
+      case XA -> xa;
+      case WORKFLOW -> workflow;
     };
   }
 
   // ---------------------------------------------------------------- commands
 
-  /** {@code prepare}: creates a msg as {@code prepared}; idempotent while it stays prepared. */
+  /**
+   * {@code prepare}: creates a msg, tcc or xa transaction as {@code prepared}; idempotent while it stays prepared. A
+   * prepared msg is due at its first check-back, a prepared tcc or xa at its timeout; nobody owns either.
+   */
   public Transaction prepare(NewTransaction cmd) {
     cmd.validate(false);
-    if (cmd.type() != TransType.MSG) {
-      throw CohortException.badRequest("prepare is for msg transactions; a " + cmd.type().wire() + " is submitted directly");
+    if (cmd.type() == TransType.SAGA) {
+      throw CohortException.badRequest("prepare is for msg, tcc and xa transactions; a saga is submitted directly");
+    }
+    if (cmd.type() == TransType.WORKFLOW) {
+      throw CohortException.badRequest("a workflow is started with prepareWorkflow, not prepare");
     }
     Instant now = clock.instant();
-    Transaction fresh = Layout.create(cmd, GlobalStatus.PREPARED, now, settings);
-    // A prepared msg is due at its first check-back time; nobody owns it.
-    Duration ttf = cmd.options().timeoutToFail() != null ? cmd.options().timeoutToFail() : settings.plan().timeoutToFail();
-    fresh = fresh.withSchedule(now.plus(ttf), fresh.retryInterval(), 0, "");
+    Transaction fresh = Layout.create(cmd, GlobalStatus.PREPARED, now, settings, topics);
+    Instant due = cmd.type() == TransType.MSG
+        ? now.plus(cmd.options().timeoutToFail() != null ? cmd.options().timeoutToFail() : settings.plan().timeoutToFail())
+        : PhaseTwoPlanner.deadline(fresh, settings.plan());
+    fresh = fresh.withSchedule(due, fresh.retryInterval(), 0, "");
     TransactionStore.InsertResult r = store.insert(fresh);
     if (r.inserted()) {
       listener.written(r.stored());
       return r.stored();
     }
     Transaction existing = r.stored();
+    if (existing.type() != cmd.type()) {
+      throw typeMismatch(existing, cmd.type());
+    }
     if (existing.status() == GlobalStatus.PREPARED) {
       return existing;
     }
     throw CohortException.failure("current status '" + existing.status().wire() + "', cannot prepare");
+  }
+
+  /**
+   * {@code prepareWorkflow}: creates a workflow as {@code prepared}, or returns the existing one with its recorded
+   * progress (whatever its status: a finished workflow tells the client its outcome). Its first resume call is one
+   * retry interval away.
+   */
+  public Transaction prepareWorkflow(NewTransaction cmd) {
+    if (cmd.type() != TransType.WORKFLOW) {
+      throw CohortException.badRequest("prepareWorkflow is for trans_type workflow, got "
+          + (cmd.type() == null ? "none" : cmd.type().wire()));
+    }
+    cmd.validate(false);
+    Instant now = clock.instant();
+    Transaction fresh = Layout.create(cmd, GlobalStatus.PREPARED, now, settings, topics);
+    fresh = fresh.withSchedule(now.plus(Backoff.base(fresh, settings.plan())), fresh.retryInterval(), 0, "");
+    TransactionStore.InsertResult r = store.insert(fresh);
+    if (r.inserted()) {
+      listener.written(r.stored());
+      return r.stored();
+    }
+    if (r.stored().type() != TransType.WORKFLOW) {
+      throw typeMismatch(r.stored(), TransType.WORKFLOW);
+    }
+    return r.stored();
+  }
+
+  /**
+   * {@code registerBranch}: adds a tcc, xa or workflow branch to a prepared transaction. A tcc branch is stored as two
+   * rows (cancel, then confirm), an xa branch as two (rollback, then commit) at its one URL, a workflow step as one row
+   * with the status the client recorded. Registering a (branch id, op) that exists is refused and changes nothing.
+   */
+  public Transaction registerBranch(RegisterBranch cmd) {
+    cmd.validate();
+    for (int attempt = 0; attempt < 64; attempt++) {
+      Transaction t = find(cmd.gid()).orElseThrow(() -> CohortException.failure(
+          "no transaction with gid '" + cmd.gid() + "'; prepare it before registering branches"));
+      if (t.type() != cmd.type()) {
+        throw typeMismatch(t, cmd.type());
+      }
+      if (t.status() != GlobalStatus.PREPARED) {
+        throw CohortException.failure("transaction " + t.gid() + " is " + t.status().wire()
+            + ", not prepared; branches can only be registered while it is prepared");
+      }
+      Instant now = clock.instant();
+      List<Branch> rows = branchRows(cmd, now);
+      if (t.branches().size() + rows.size() > MAX_BRANCHES) {
+        throw CohortException.failure("transaction " + t.gid() + " has " + t.branches().size()
+            + " branch rows; the limit is " + MAX_BRANCHES);
+      }
+      for (Branch row : rows) {
+        for (Branch b : t.branches()) {
+          if (b.branchId().equals(row.branchId()) && b.op().equals(row.op())) {
+            throw CohortException.failure("branch " + row.branchId() + " (op " + row.op()
+                + ") is already registered in transaction " + t.gid());
+          }
+        }
+      }
+      List<Branch> all = new ArrayList<>(t.branches());
+      all.addAll(rows);
+      Transaction next = t.withBranches(all);
+      if (t.type() == TransType.WORKFLOW && t.owner().isEmpty()) {
+        // A workflow that records progress is alive: its next resume is one quiet interval away.
+        Duration base = Backoff.base(t, settings.plan());
+        next = next.withSchedule(now.plus(base), t.retryInterval(), t.failures(), "");
+      }
+      Transaction written = write(t, next);
+      if (written != null) {
+        return written;
+      }
+    }
+    throw new CohortException(ErrorCode.UNAVAILABLE, "transaction " + cmd.gid() + " is changing too fast; retry");
+  }
+
+  private static List<Branch> branchRows(RegisterBranch cmd, Instant now) {
+    return switch (cmd.type()) {
+      case TCC -> List.of(
+          Branch.create(cmd.branchId(), BranchOp.CANCEL, cmd.cancel(), cmd.data(), now),
+          Branch.create(cmd.branchId(), BranchOp.CONFIRM, cmd.confirm(), cmd.data(), now));
+      case XA -> List.of(
+          Branch.create(cmd.branchId(), BranchOp.ROLLBACK, cmd.url(), new byte[0], now),
+          Branch.create(cmd.branchId(), BranchOp.COMMIT, cmd.url(), new byte[0], now));
+      case WORKFLOW -> {
+        Branch b = Branch.create(cmd.branchId(), cmd.op(), "", cmd.data(), now);
+        BranchStatus status = BranchStatus.fromWire(cmd.status());
+        yield List.of(status == BranchStatus.PREPARED ? b : b.transition(status, now, null));
+      }
+      case SAGA, MSG -> throw new IllegalStateException("validated: " + cmd.type());
+    };
+  }
+
+  /**
+   * {@code submit} of a workflow: the client ends it with the final status it reached ({@code succeed} or
+   * {@code failed}), its result (base64 text, kept as given) and its rollback reason. Repeating the same final
+   * status is accepted and changes nothing.
+   */
+  public Transaction finishWorkflow(String gid, String status, String result, String reason) {
+    Gids.check(gid);
+    GlobalStatus target = GlobalStatus.fromWire(status == null ? "" : status);
+    if (target != GlobalStatus.SUCCEED && target != GlobalStatus.FAILED) {
+      throw CohortException.badRequest("req_extra.status must be succeed or failed to submit a workflow, got '"
+          + (status == null ? "" : status) + "'");
+    }
+    for (int attempt = 0; attempt < 10; attempt++) {
+      Transaction t = find(gid).orElseThrow(() -> notFound(gid));
+      if (t.type() != TransType.WORKFLOW) {
+        throw typeMismatch(t, TransType.WORKFLOW);
+      }
+      if (t.status() == target) {
+        return t;
+      }
+      if (t.status() != GlobalStatus.PREPARED) {
+        throw CohortException.failure("current status '" + t.status().wire() + "', cannot submit");
+      }
+      Instant now = clock.instant();
+      Transaction next = target == GlobalStatus.SUCCEED
+          ? t.transition(GlobalStatus.SUCCEED, now, null)
+          : t.transition(GlobalStatus.FAILED, now, reason == null || reason.isEmpty() ? "workflow failed" : reason);
+      if (result != null && !result.isEmpty()) {
+        next = next.withResult(result);
+      }
+      Transaction written = write(t, finalSchedule(next));
+      if (written != null) {
+        return written;
+      }
+    }
+    throw new CohortException(ErrorCode.UNAVAILABLE, "transaction " + gid + " is changing too fast; retry");
   }
 
   /** The result of {@link #submit}: {@code drive} tells the caller to run {@link #drive} on {@code transaction}. */
@@ -111,6 +268,15 @@ public final class Engine {
    */
   public Submitted submit(NewTransaction cmd) {
     cmd.validate(true);
+    if (cmd.type() == TransType.WORKFLOW) {
+      throw CohortException.badRequest("a workflow is submitted with req_extra.status (finishWorkflow)");
+    }
+    if (cmd.type() == TransType.TCC || cmd.type() == TransType.XA) {
+      // The branches were registered while it was prepared; a tcc or xa that was never prepared has nothing to run.
+      Transaction existing = find(cmd.gid()).orElseThrow(() -> new CohortException(ErrorCode.NOT_FOUND,
+          "no transaction with gid '" + cmd.gid() + "'; a " + cmd.type().wire() + " is prepared before it is submitted"));
+      return takeUp(cmd, existing);
+    }
     if (cmd.type() == TransType.MSG && cmd.steps().isEmpty()) {
       // Submitting a prepared msg may omit the steps: the stored ones are used. A new msg needs them.
       Transaction existing = find(cmd.gid()).orElseThrow(
@@ -118,7 +284,7 @@ public final class Engine {
       return takeUp(cmd, existing);
     }
     Instant now = clock.instant();
-    Transaction fresh = Layout.create(cmd, GlobalStatus.SUBMITTED, now, settings);
+    Transaction fresh = Layout.create(cmd, GlobalStatus.SUBMITTED, now, settings, topics);
     fresh = fresh.withSchedule(lease(fresh, now), fresh.retryInterval(), 0, settings.nodeId());
     TransactionStore.InsertResult r = store.insert(fresh);
     if (r.inserted()) {
@@ -133,8 +299,7 @@ public final class Engine {
     for (int attempt = 0; attempt < 10; attempt++) {
       Transaction existing = attempt == 0 ? first : find(cmd.gid()).orElseThrow(() -> notFound(cmd.gid()));
       if (existing.type() != cmd.type()) {
-        throw CohortException.failure("transaction " + existing.gid() + " is a " + existing.type().wire()
-            + ", not a " + cmd.type().wire());
+        throw typeMismatch(existing, cmd.type());
       }
       Instant at = clock.instant();
       Transaction next;
@@ -158,8 +323,11 @@ public final class Engine {
     throw new CohortException(ErrorCode.UNAVAILABLE, "transaction " + cmd.gid() + " is changing too fast; retry");
   }
 
-  /** {@code abort}: a prepared msg fails at once; a saga cannot be aborted by the client. */
-  public Transaction abort(String gid, TransType requestType, String reason) {
+  /**
+   * {@code abort}: a prepared msg fails at once (nothing was delivered); a prepared tcc or xa starts aborting (its
+   * cancels or rollbacks run next), an aborting one is taken up again. A saga cannot be aborted by the client.
+   */
+  public Submitted abort(String gid, TransType requestType, String reason) {
     Gids.check(gid);
     if (requestType == null) {
       throw CohortException.badRequest("trans_type is required");
@@ -167,19 +335,37 @@ public final class Engine {
     if (requestType == TransType.SAGA) {
       throw CohortException.failure("a saga cannot be aborted by the client; it compensates on its own when an action fails");
     }
-    if (requestType != TransType.MSG) {
-      throw CohortException.badRequest("trans_type '" + requestType.wire() + "' is not supported by this version of Cohort");
+    if (requestType == TransType.WORKFLOW) {
+      throw CohortException.failure("a workflow is not aborted; submit it with req_extra.status failed");
     }
+    String why = reason == null || reason.isEmpty() ? "aborted by client" : reason;
     for (int attempt = 0; attempt < 10; attempt++) {
       Transaction t = find(gid).orElseThrow(() -> notFound(gid));
-      if (t.type() != TransType.MSG || t.status() != GlobalStatus.PREPARED) {
-        throw CohortException.failure("current status '" + t.status().wire() + "', cannot abort");
+      if (t.type() != requestType) {
+        throw typeMismatch(t, requestType);
       }
       Instant now = clock.instant();
-      Transaction next = t.transition(GlobalStatus.FAILED, now, reason == null || reason.isEmpty() ? "aborted by client" : reason);
-      Transaction written = write(t, finalSchedule(next));
+      Transaction next;
+      if (t.type() == TransType.MSG && t.status() == GlobalStatus.PREPARED) {
+        Transaction written = write(t, finalSchedule(t.transition(GlobalStatus.FAILED, now, why)));
+        if (written != null) {
+          return new Submitted(written, false);
+        }
+        continue;
+      } else if (t.type() != TransType.MSG && t.status() == GlobalStatus.PREPARED) {
+        next = t.transition(GlobalStatus.ABORTING, now, why);
+      } else if (t.type() != TransType.MSG && t.status() == GlobalStatus.ABORTING) {
+        boolean leased = !t.owner().isEmpty() && t.nextWake() != null && t.nextWake().isAfter(now);
+        if (leased) {
+          return new Submitted(t, false); // a round is running somewhere; it will finish the work
+        }
+        next = t;
+      } else {
+        throw CohortException.failure("current status '" + t.status().wire() + "', cannot abort");
+      }
+      Transaction written = write(t, held(next, now));
       if (written != null) {
-        return written;
+        return new Submitted(written, true);
       }
     }
     throw new CohortException(ErrorCode.UNAVAILABLE, "transaction " + gid + " is changing too fast; retry");
@@ -216,6 +402,31 @@ public final class Engine {
       }
     }
     throw new CohortException(ErrorCode.UNAVAILABLE, "transaction " + gid + " is changing too fast; retry");
+  }
+
+  /** The result of {@link #resetCronTime}. */
+  public record ResetResult(int reset, boolean hasRemaining) {}
+
+  /**
+   * {@code resetCronTime}: after an outage, makes due now every unfinished transaction whose next wake is more than
+   * {@code horizon} away (they backed off far while participants were down), at most {@code limit} of them.
+   */
+  public ResetResult resetCronTime(Duration horizon, int limit) {
+    if (horizon.isNegative()) {
+      throw CohortException.badRequest("timeout must not be negative");
+    }
+    if (limit < 1) {
+      throw CohortException.badRequest("limit must be at least 1");
+    }
+    Instant now = clock.instant();
+    List<Transaction> far = store.wakingAfter(now.plus(horizon), limit + 1);
+    int reset = 0;
+    for (Transaction t : far.subList(0, Math.min(limit, far.size()))) {
+      if (write(t, t.withSchedule(now, t.retryInterval(), t.failures(), "")) != null) {
+        reset++;
+      }
+    }
+    return new ResetResult(reset, far.size() > limit);
   }
 
   public Optional<Transaction> find(String gid) {
@@ -327,6 +538,14 @@ public final class Engine {
   /** The one place a branch call's shape is decided (reference section 2.1). */
   BranchCall callFor(Transaction t, int index) {
     Duration timeout = requestTimeout(t);
+    if (index == Plan.CHECK_BACK && t.type() == TransType.WORKFLOW) {
+      // The resume call: op is the workflow's name, the body its input (reference section 2.7).
+      String data = t.options().workflowData();
+      byte[] input = data == null || data.isEmpty() ? new byte[0] : Base64.getDecoder().decode(data);
+      String name = t.options().workflowName() == null ? "" : t.options().workflowName();
+      return new BranchCall(t.gid(), t.type().wire(), BranchOp.CHECK_BACK_BRANCH_ID, name, t.queryPrepared(), input,
+          input.length > 0, t.options().branchHeaders(), timeout);
+    }
     if (index == Plan.CHECK_BACK) {
       return new BranchCall(t.gid(), t.type().wire(), BranchOp.CHECK_BACK_BRANCH_ID, BranchOp.MSG, t.queryPrepared(),
           new byte[0], false, t.options().branchHeaders(), timeout);
@@ -379,6 +598,11 @@ public final class Engine {
 
   private Transaction current(Transaction fallback) {
     return store.find(fallback.gid()).orElse(fallback);
+  }
+
+  private static CohortException typeMismatch(Transaction t, TransType asked) {
+    return CohortException.failure("transaction " + t.gid() + " is a " + t.type().wire() + ", not a "
+        + (asked == null ? "transaction of no type" : asked.wire()));
   }
 
   private static CohortException notFound(String gid) {

@@ -21,9 +21,6 @@ final class Validation {
     if (t.type() == null) {
       throw CohortException.badRequest("trans_type is required (saga, msg, tcc, xa or workflow)");
     }
-    if (t.type() != TransType.SAGA && t.type() != TransType.MSG) {
-      throw CohortException.badRequest("trans_type '" + t.type().wire() + "' is not supported by this version of Cohort");
-    }
     String protocol = t.protocol() == null ? "" : t.protocol();
     if (!protocol.isEmpty() && !protocol.equals("http")) {
       throw CohortException.badRequest("protocol '" + protocol + "' is not supported; use http");
@@ -38,13 +35,29 @@ final class Validation {
     if (t.type() == TransType.SAGA && steps.isEmpty()) {
       throw CohortException.badRequest("a saga needs at least one step in steps");
     }
+    boolean registered = t.type() == TransType.TCC || t.type() == TransType.XA || t.type() == TransType.WORKFLOW;
+    if (registered && (!steps.isEmpty() || !t.payloads().isEmpty())) {
+      throw CohortException.badRequest("a " + t.type().wire() + " transaction takes no steps or payloads; "
+          + (t.type() == TransType.WORKFLOW ? "it records its steps" : "it registers its branches")
+          + " with registerBranch");
+    }
+    if (t.type() == TransType.WORKFLOW
+        && (t.options().workflowName() == null || t.options().workflowName().isEmpty())) {
+      throw CohortException.badRequest("custom_data.name is required for a workflow (the op of its resume call)");
+    }
     if (!t.payloads().isEmpty() && t.payloads().size() != steps.size()) {
       throw CohortException.badRequest(
           "payloads has " + t.payloads().size() + " entries but steps has " + steps.size() + "; they must match");
     }
     for (int i = 0; i < steps.size(); i++) {
       NewTransaction.Step s = steps.get(i);
-      BranchUrls.check(s.action(), "steps[" + i + "].action");
+      if (t.type() == TransType.MSG && s.action().startsWith(Layout.TOPIC_PREFIX)) {
+        if (s.action().length() == Layout.TOPIC_PREFIX.length()) {
+          throw CohortException.badRequest("steps[" + i + "].action names no topic: '" + s.action() + "'");
+        }
+      } else {
+        BranchUrls.check(s.action(), "steps[" + i + "].action");
+      }
       if (t.type() == TransType.SAGA) {
         BranchUrls.check(s.compensate(), "steps[" + i + "].compensate");
       }

@@ -16,6 +16,10 @@ import java.util.Map;
  * @param concurrent saga: run actions along the {@code orders} DAG; msg: run actions in parallel
  * @param orders saga DAG: step index to the indices of the steps that must succeed first
  * @param delay msg: do not deliver before this age
+ * @param workflowName workflow: the name sent as {@code op} in the resume call ({@code custom_data.name}); null for
+ *     other modes
+ * @param workflowData workflow: the workflow's input as the client sent it in {@code custom_data.data} (base64 text),
+ *     sent decoded as the body of the resume call; null for other modes
  */
 public record TransOptions(
     Duration timeoutToFail,
@@ -25,9 +29,24 @@ public record TransOptions(
     Map<String, String> branchHeaders,
     boolean concurrent,
     Map<Integer, List<Integer>> orders,
-    Duration delay) {
+    Duration delay,
+    String workflowName,
+    String workflowData) {
 
   public static final TransOptions DEFAULTS = new TransOptions(null, null, null, 0, Map.of(), false, Map.of(), null);
+
+  /** Options of a saga, msg, tcc or xa transaction (no workflow fields). */
+  public TransOptions(Duration timeoutToFail, Duration requestTimeout, Duration retryInterval, int retryLimit,
+      Map<String, String> branchHeaders, boolean concurrent, Map<Integer, List<Integer>> orders, Duration delay) {
+    this(timeoutToFail, requestTimeout, retryInterval, retryLimit, branchHeaders, concurrent, orders, delay, null,
+        null);
+  }
+
+  /** These options with the workflow's name and input. */
+  public TransOptions withWorkflow(String name, String data) {
+    return new TransOptions(timeoutToFail, requestTimeout, retryInterval, retryLimit, branchHeaders, concurrent, orders,
+        delay, name, data);
+  }
 
   public TransOptions {
     branchHeaders = branchHeaders == null ? Map.of() : Map.copyOf(branchHeaders);

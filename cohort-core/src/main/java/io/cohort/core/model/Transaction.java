@@ -97,6 +97,13 @@ public record Transaction(
         newVersion);
   }
 
+  /** The client-given result of a workflow (DTM keeps it as the base64 text the client sent). */
+  public Transaction withResult(String newResult) {
+    return new Transaction(id, gid, type, status, protocol, queryPrepared, customData, options, branches, createTime,
+        updateTime, finishTime, rollbackTime, rollbackReason, newResult, nextWake, retryInterval, failures, owner,
+        version);
+  }
+
   public Transaction withReason(String reason) {
     return new Transaction(id, gid, type, status, protocol, queryPrepared, customData, options, branches, createTime,
         updateTime, finishTime, rollbackTime, reason, result, nextWake, retryInterval, failures, owner, version);

@@ -68,35 +68,7 @@ public final class MsgPlanner implements Planner {
         case BranchOutcome.Unreachable u -> retry(Backoff.afterError(t, now, s));
       };
     }
-    List<Branch> copy = new ArrayList<>(t.branches());
-    boolean error = false;
-    boolean onlyOngoing = true;
-    for (int k = 0; k < idx.size(); k++) {
-      int i = idx.get(k);
-      Branch b = copy.get(i);
-      switch (outcomes.get(k)) {
-        case BranchOutcome.Succeeded ok -> copy.set(i, b.transition(BranchStatus.SUCCEED, now, null));
-        case BranchOutcome.Ongoing o -> {
-          copy.set(i, b.withError(o.message(), now));
-          error = true;
-        }
-        case BranchOutcome.Failed f -> {
-          copy.set(i, b.withError(f.message(), now));
-          error = true;
-          onlyOngoing = false;
-        }
-        case BranchOutcome.Unreachable u -> {
-          copy.set(i, b.withError(u.message(), now));
-          error = true;
-          onlyOngoing = false;
-        }
-      }
-    }
-    Transaction next = t.withBranches(copy);
-    if (error) {
-      return retry(onlyOngoing ? Backoff.afterOngoing(next, now, s) : Backoff.afterError(next, now, s));
-    }
-    return new Applied(Backoff.reset(next, s), null);
+    return MustSucceed.apply(t, idx, outcomes, now, s);
   }
 
   private static Applied retry(Transaction scheduled) {

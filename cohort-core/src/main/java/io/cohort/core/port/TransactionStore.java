@@ -60,8 +60,51 @@ public interface TransactionStore extends AutoCloseable {
    */
   int purgeFinished(Instant finishedBefore, int limit);
 
+  /**
+   * Non-final transactions whose {@code nextWake} is after {@code after}, earliest wake first, at most {@code limit}
+   * (the operator's bulk reset after an outage: {@code resetCronTime}). Read-only.
+   */
+  List<Transaction> wakingAfter(Instant after, int limit);
+
+  // ------------------------------------------------------------------ key-value entries (topics, admin data)
+
+  /** The entry stored under ({@code category}, {@code key}), if any. */
+  Optional<KvEntry> kvFind(String category, String key);
+
+  /**
+   * Entries of {@code category} whose key sorts after {@code afterKey} (by {@link String#compareTo}; {@code ""} = from
+   * the first), in key order, at most {@code limit}.
+   */
+  List<KvEntry> kvScan(String category, String afterKey, int limit);
+
+  /**
+   * Creates or replaces an entry, compare-and-set on its version. {@code expectedVersion == 0} means "create: only if
+   * absent"; the store then assigns {@link KvEntry#id()} (increasing) and keeps {@code entry.version()} (1). Otherwise
+   * the stored entry must have {@code expectedVersion}; {@code entry.version()} must be {@code expectedVersion + 1} and
+   * the store keeps the stored id and create time.
+   *
+   * @return true when written; false when the condition did not hold (nothing changed)
+   */
+  boolean kvPut(KvEntry entry, long expectedVersion);
+
+  /** Deletes the entry if its stored version is {@code expectedVersion}; false (nothing changed) otherwise. */
+  boolean kvDelete(String category, String key, long expectedVersion);
+
   @Override
   void close();
+
+  /**
+   * A key-value entry (DTM's {@code kv} table): topics live in category {@code topics}, one entry per topic, its value
+   * the subscriber list as JSON.
+   */
+  record KvEntry(long id, String category, String key, String value, long version, Instant createTime,
+      Instant updateTime) {
+    public KvEntry {
+      java.util.Objects.requireNonNull(category, "category");
+      java.util.Objects.requireNonNull(key, "key");
+      java.util.Objects.requireNonNull(value, "value");
+    }
+  }
 
   /** The result of {@link #insert}: {@code inserted} tells whether {@code stored} is the new or the existing one. */
   record InsertResult(boolean inserted, Transaction stored) {}

@@ -176,7 +176,7 @@ class EngineCommandsTest {
   @Test
   void abortFailsAPreparedMsgAtOnceWithoutCallingAnyone() {
     h.engine.prepare(msgCmd("m1", 2, TransOptions.DEFAULTS));
-    Transaction t = h.engine.abort("m1", TransType.MSG, "business said no");
+    Transaction t = h.engine.abort("m1", TransType.MSG, "business said no").transaction();
     assertThat(t.status()).isEqualTo(GlobalStatus.FAILED);
     assertThat(t.rollbackReason()).isEqualTo("business said no");
     assertThat(t.finishTime()).isEqualTo(h.clock.instant());
@@ -185,7 +185,7 @@ class EngineCommandsTest {
     assertThat(h.invoker.received()).isEmpty();
 
     h.engine.prepare(msgCmd("m2", 1, TransOptions.DEFAULTS));
-    assertThat(h.engine.abort("m2", TransType.MSG, "").rollbackReason()).isEqualTo("aborted by client");
+    assertThat(h.engine.abort("m2", TransType.MSG, "").transaction().rollbackReason()).isEqualTo("aborted by client");
   }
 
   @Test
@@ -207,8 +207,9 @@ class EngineCommandsTest {
   @Test
   void abortBadRequestsAndUnknownGid() {
     assertRefused(() -> h.engine.abort("m1", null, null), ErrorCode.BAD_REQUEST, "trans_type");
-    assertRefused(() -> h.engine.abort("m1", TransType.TCC, null), ErrorCode.BAD_REQUEST, "'tcc' is not supported");
     assertRefused(() -> h.engine.abort("", TransType.MSG, null), ErrorCode.BAD_REQUEST, "gid");
+    h.engine.prepare(msgCmd("m1", 1, TransOptions.DEFAULTS));
+    assertRefused(() -> h.engine.abort("m1", TransType.TCC, null), ErrorCode.FAILURE, "is a msg, not a tcc");
     assertRefused(() -> h.engine.abort("nope", TransType.MSG, null), ErrorCode.NOT_FOUND, "nope");
   }
 

@@ -36,7 +36,8 @@ import org.junit.jupiter.api.Test;
 /**
  * Seeded simulation (STYLE practice 8). One transaction per try, a generated shape ({@link Spec}) and a seed for
  * everything that happens at run time: participant answers (success, FAILURE, ONGOING, unreachable, a hang that
- * costs the request timeout), client commands (re-submit, submit or abort of a prepared msg), clock jumps, and
+ * costs the request timeout), client commands (re-submit, submit or abort of a prepared msg, tcc or xa, branch
+ * registration), clock jumps, and
  * crashes. A crash is a {@link SimulatedCrash} thrown by the store (before a write, or after it is durable but before
  * the caller learns it) or by the participant side (after it received a call, before the answer arrives); the
  * simulation then drops the engine and carries on as a restarted process would: only the store survives, and the
@@ -70,7 +71,30 @@ class EngineSimulationTest {
       return o;
     }
 
+    boolean phaseTwo() {
+      return type == TransType.TCC || type == TransType.XA;
+    }
+
+    /** Branch id of registered branch {@code i}: odd ones are nested under the one before (01, 0101, 03, 0301...). */
+    static String registeredId(int i) {
+      return i % 2 == 1 ? Fixtures.id(i - 1) + "01" : Fixtures.id(i);
+    }
+
+    RegisterBranch registration(String gid, int i) {
+      String id = registeredId(i);
+      return type == TransType.TCC
+          ? new RegisterBranch(gid, type, id, "", "", bytes("{\"b\":" + i + "}"), "http://svc.test/" + id + "/confirm",
+              "http://svc.test/" + id + "/cancel", "")
+          : new RegisterBranch(gid, type, id, "", "", null, "", "", "http://svc.test/xa/" + id);
+    }
+
     NewTransaction command(String gid) {
+      if (phaseTwo()) {
+        TransOptions o = new TransOptions(
+            timeoutToFailSeconds == 0 ? null : Duration.ofSeconds(timeoutToFailSeconds), null, null, 0, Map.of(),
+            false, Map.of(), null);
+        return new NewTransaction(gid, type, List.of(), List.of(), "", "", "http", o);
+      }
       List<NewTransaction.Step> s = new ArrayList<>();
       List<byte[]> payloads = new ArrayList<>();
       for (int i = 0; i < steps; i++) {
@@ -89,7 +113,8 @@ class EngineSimulationTest {
 
   /** Draws a spec from a seed, with the same weights for every option as the generated cases always had. */
   static Spec spec(Random r) {
-    TransType type = r.nextBoolean() ? TransType.SAGA : TransType.MSG;
+    int kind = r.nextInt(20);
+    TransType type = kind < 8 ? TransType.SAGA : kind < 14 ? TransType.MSG : kind < 17 ? TransType.TCC : TransType.XA;
     int steps = 1 + r.nextInt(5);
     boolean concurrent = r.nextBoolean();
     List<Integer> masks = new ArrayList<>();
@@ -137,6 +162,10 @@ class EngineSimulationTest {
     assertThat(ends.getOrDefault("saga failed", 0)).as("saga failed runs %s", ends).isGreaterThan(runs / 10);
     assertThat(ends.getOrDefault("msg succeed", 0)).as("msg succeed runs %s", ends).isGreaterThan(runs / 10);
     assertThat(ends.getOrDefault("msg failed", 0)).as("msg failed runs %s", ends).isGreaterThan(0);
+    for (String mode : List.of("tcc", "xa")) {
+      assertThat(ends.getOrDefault(mode + " succeed", 0)).as("%s succeed runs %s", mode, ends).isGreaterThan(runs / 50);
+      assertThat(ends.getOrDefault(mode + " failed", 0)).as("%s failed runs %s", mode, ends).isGreaterThan(runs / 50);
+    }
     assertThat(crashed).as("runs with a crash").isGreaterThan(runs / 5);
     assertThat(abortCauses).as("saga abort causes").containsKeys("FAILURE", "timeout", "retry limit");
   }
@@ -158,7 +187,11 @@ class EngineSimulationTest {
    *   <li>a succeeded saga has every action succeeded and no compensation called;
    *   <li>a failed saga has a succeeded compensation for every action that was called;
    *   <li>a msg is checked back only while prepared; its actions are called only while the store holds it as
-   *       submitted; once stored as submitted it never ends failed; a succeeded msg has every action succeeded.
+   *       submitted; once stored as submitted it never ends failed; a succeeded msg has every action succeeded;
+   *   <li>a tcc or xa phase-2 call goes only to a registered branch; confirms and commits only while the store holds it
+   *       as submitted, cancels and rollbacks only while aborting, and never both kinds in one run (a tcc never
+   *       confirms after a cancel); once stored as submitted it never aborts; a final one has every row of its
+   *       direction succeeded and none of the other; xa phase 2 is always POST.
    * </ol>
    */
   static final class Sim {
@@ -167,7 +200,7 @@ class EngineSimulationTest {
 
     record Call(String branchId, String op, BranchOutcome outcome) {
       int step() {
-        return Integer.parseInt(branchId) - 1;
+        return Integer.parseInt(branchId.substring(0, 2)) - 1;
       }
     }
 
@@ -273,7 +306,7 @@ class EngineSimulationTest {
         return;
       }
       int r = rnd.nextInt(100);
-      if (intent != Intent.NONE && step >= intentAt && r < 50) {
+      if (intent != Intent.NONE && step >= intentAt && (r < 50 || spec.phaseTwo() && r < 85)) {
         clientIntent();
       } else if (r < 8) {
         resubmit();
@@ -288,6 +321,23 @@ class EngineSimulationTest {
 
     void create() {
       NewTransaction cmd = spec.command(GID);
+      if (spec.phaseTwo()) {
+        // The client prepares, registers each branch (doing its try or local XA phase), then decides. A crash during
+        // registration leaves the client undecided: the transaction times out and aborts.
+        trace("client prepare");
+        engine.prepare(cmd);
+        created = true;
+        for (int i = 0; i < spec.steps(); i++) {
+          trace("client registers " + Spec.registeredId(i));
+          engine.registerBranch(spec.registration(GID, i));
+        }
+        int pick = rnd.nextInt(5);
+        intent = pick < 3 ? Intent.SUBMIT : pick == 3 ? Intent.ABORT : Intent.NONE;
+        // At once, mostly: a scheduler pass in between jumps the clock to the prepared transaction's timeout.
+        intentAt = 1;
+        trace("client intends " + intent + " from step " + intentAt);
+        return;
+      }
       if (spec.type() == TransType.MSG && spec.prepareFirst()) {
         trace("client prepare");
         try {
@@ -321,8 +371,11 @@ class EngineSimulationTest {
           }
         } else {
           trace("client abort");
-          engine.abort(GID, TransType.MSG, "client rolled back");
+          Engine.Submitted s = engine.abort(GID, spec.type(), "client rolled back");
           intent = Intent.NONE;
+          if (s.drive()) {
+            engine.drive(s.transaction());
+          }
         }
       } catch (CohortException e) {
         trace("client refused: " + e.code() + " " + e.getMessage());
@@ -333,6 +386,9 @@ class EngineSimulationTest {
     void resubmit() {
       if (spec.type() == TransType.MSG && spec.prepareFirst() && intent != Intent.NONE) {
         return; // the client has not decided yet; a submit here would be its decision
+      }
+      if (spec.phaseTwo() && !everSubmitted) {
+        return; // for tcc and xa only a submit the client already made may be repeated
       }
       try {
         trace("client re-submit");
@@ -389,6 +445,25 @@ class EngineSimulationTest {
       String what = c.branchId() + "/" + c.op();
       if (stored.isFinal()) {
         violation(what + " called for a transaction stored as " + stored.status().wire());
+      }
+      if (spec.phaseTwo()) {
+        boolean forward = c.op().equals(BranchOp.CONFIRM) || c.op().equals(BranchOp.COMMIT);
+        String opposite = forward ? (spec.type() == TransType.TCC ? BranchOp.CANCEL : BranchOp.ROLLBACK)
+            : (spec.type() == TransType.TCC ? BranchOp.CONFIRM : BranchOp.COMMIT);
+        GlobalStatus expected = forward ? GlobalStatus.SUBMITTED : GlobalStatus.ABORTING;
+        if (stored.status() != expected) {
+          violation(what + " called while stored " + stored.status().wire());
+        }
+        if (calls.stream().anyMatch(x -> x.op().equals(opposite))) {
+          violation(what + " called after a " + opposite + " was called");
+        }
+        if (stored.branches().stream().noneMatch(b -> b.branchId().equals(c.branchId()) && b.op().equals(c.op()))) {
+          violation(what + " called but never registered");
+        }
+        if (spec.type() == TransType.XA && !c.post()) {
+          violation(what + " xa phase 2 not POST");
+        }
+        return;
       }
       if (spec.type() == TransType.MSG) {
         if (c.op().equals(BranchOp.MSG) && stored.status() != GlobalStatus.PREPARED) {
@@ -453,6 +528,8 @@ class EngineSimulationTest {
       }
       if (spec.type() == TransType.SAGA) {
         checkSaga(t);
+      } else if (spec.phaseTwo()) {
+        checkPhaseTwo(t);
       } else {
         checkMsg(t);
       }
@@ -492,6 +569,31 @@ class EngineSimulationTest {
       }
     }
 
+    /** A tcc or xa never changes its decision: all forward calls and rows, or all backward ones, never both. */
+    void checkPhaseTwo(Transaction t) {
+      boolean tcc = spec.type() == TransType.TCC;
+      String forwardOp = tcc ? BranchOp.CONFIRM : BranchOp.COMMIT;
+      String backwardOp = tcc ? BranchOp.CANCEL : BranchOp.ROLLBACK;
+      if (everSubmitted && (t.status() == GlobalStatus.ABORTING || t.status() == GlobalStatus.FAILED)) {
+        violation(spec.type().wire() + " stored as submitted, later " + t.status().wire());
+      }
+      if (t.isFinal()) {
+        String done = t.status() == GlobalStatus.SUCCEED ? forwardOp : backwardOp;
+        String never = t.status() == GlobalStatus.SUCCEED ? backwardOp : forwardOp;
+        for (Branch b : t.branches()) {
+          if (b.op().equals(done) && b.status() != BranchStatus.SUCCEED) {
+            violation(t.status().wire() + " " + spec.type().wire() + " with " + b);
+          }
+          if (b.op().equals(never) && b.status() != BranchStatus.PREPARED) {
+            violation(t.status().wire() + " " + spec.type().wire() + " with " + b);
+          }
+        }
+        if (calls.stream().anyMatch(c -> c.op().equals(never))) {
+          violation(t.status().wire() + " " + spec.type().wire() + " had a " + never + " called");
+        }
+      }
+    }
+
     void checkMsg(Transaction t) {
       if (everSubmitted && t.status() == GlobalStatus.FAILED) {
         violation("msg failed after it was stored as submitted");
@@ -516,6 +618,9 @@ class EngineSimulationTest {
     }
 
     void report() {
+      if (Boolean.getBoolean("cohort.simulation.trace")) {
+        System.out.println("seed " + seed + " " + spec + "\n    " + String.join("\n    ", trace));
+      }
       if (violations.isEmpty()) {
         return;
       }

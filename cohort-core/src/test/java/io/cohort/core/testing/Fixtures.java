@@ -140,6 +140,38 @@ public final class Fixtures {
     return transaction("msg-gid", TransType.MSG, status, CHECK_BACK_URL, o, b, created);
   }
 
+  /**
+   * A tcc or xa as registration lays it out: per branch (ids {@code ids}, in registration order) the backward row
+   * (cancel / rollback) then the forward row (confirm / commit).
+   */
+  public static Transaction phaseTwo(TransType type, TransOptions o, GlobalStatus status, Instant created,
+      String... ids) {
+    List<Branch> b = new ArrayList<>();
+    boolean tcc = type == TransType.TCC;
+    for (String id : ids) {
+      b.add(Branch.create(id, tcc ? BranchOp.CANCEL : BranchOp.ROLLBACK, "http://svc.test/" + id + "/back",
+          tcc ? bytes("{\"b\":\"" + id + "\"}") : new byte[0], created));
+      b.add(Branch.create(id, tcc ? BranchOp.CONFIRM : BranchOp.COMMIT, "http://svc.test/" + id + "/forward",
+          tcc ? bytes("{\"b\":\"" + id + "\"}") : new byte[0], created));
+    }
+    return transaction(type.wire() + "-gid", type, status, "", o, b, created);
+  }
+
+  /** A workflow with no recorded progress, resumed at {@code callback}. */
+  public static Transaction workflow(TransOptions o, GlobalStatus status, Instant created, String callback) {
+    return transaction("wf-gid", TransType.WORKFLOW, status, callback, o.withWorkflow("wf-name", "aW5wdXQ="),
+        List.of(), created);
+  }
+
+  public static NewTransaction phaseTwoCmd(String gid, TransType type, TransOptions o) {
+    return new NewTransaction(gid, type, List.of(), List.of(), "", "", "http", o);
+  }
+
+  public static NewTransaction workflowCmd(String gid, TransOptions o) {
+    return new NewTransaction(gid, TransType.WORKFLOW, List.of(), List.of(), "", CHECK_BACK_URL, "http",
+        o.withWorkflow("wf-name", "aW5wdXQ="));
+  }
+
   private static Transaction transaction(String gid, TransType type, GlobalStatus status, String queryPrepared,
       TransOptions o, List<Branch> branches, Instant created) {
     Duration interval = o.retryInterval() != null ? o.retryInterval() : Duration.ofSeconds(10);

@@ -10,6 +10,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -27,6 +29,8 @@ public final class Harness {
   public final ScriptedInvoker invoker = new ScriptedInvoker();
   public final TransitionRecorder recorder = new TransitionRecorder();
   public final EngineSettings settings = new EngineSettings(NODE, PLAN, LEASE_MARGIN);
+  /** Topic name to subscriber URLs, as the engine's topic directory sees them. */
+  public final Map<String, List<String>> topics = new ConcurrentHashMap<>();
   public Engine engine;
 
   public Harness() {
@@ -36,7 +40,8 @@ public final class Harness {
 
   /** A fresh engine over the same store: what a restarted process gets. */
   public Engine newEngine() {
-    return new Engine(store, invoker, clock, settings, EngineListener.NONE);
+    return new Engine(store, invoker, clock, settings, EngineListener.NONE,
+        topic -> topics.getOrDefault(topic, List.of()));
   }
 
   /** Submit, then run the first round as the server does. */

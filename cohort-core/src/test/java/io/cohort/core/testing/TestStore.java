@@ -8,7 +8,9 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
@@ -21,6 +23,9 @@ import java.util.concurrent.CopyOnWriteArrayList;
  *   <li><b>Faults</b> run before and after every write and may throw {@link SimulatedCrash}: before = the write never
  *       happened; after = the write is durable but the caller never learns it. This is how simulations crash.
  * </ul>
+ *
+ * <p>Key-value entries are plain: one sorted map, no observers, no faults (no engine test needs them yet), and they do
+ * not count as {@link #writes()}.
  */
 public final class TestStore implements TransactionStore {
 
@@ -39,6 +44,9 @@ public final class TestStore implements TransactionStore {
   }
 
   private final Map<String, Transaction> byGid = new LinkedHashMap<>();
+  /** Key-value entries by (category, key); categories hold no {@code \0}, so this sorts by category, then key. */
+  private final TreeMap<String, KvEntry> kv = new TreeMap<>();
+  private long lastKvId;
   private final List<Observer> observers = new CopyOnWriteArrayList<>();
   private volatile Faults faults = Faults.NONE;
   private long lastId;
@@ -140,6 +148,68 @@ public final class TestStore implements TransactionStore {
         .toList();
     gone.forEach(byGid::remove);
     return gone.size();
+  }
+
+  @Override
+  public synchronized List<Transaction> wakingAfter(Instant after, int limit) {
+    Objects.requireNonNull(after, "after");
+    return byGid.values().stream()
+        .filter(t -> !t.isFinal() && t.nextWake() != null && t.nextWake().isAfter(after))
+        .sorted(Comparator.comparing(Transaction::nextWake).thenComparing(Transaction::id))
+        .limit(limit)
+        .toList();
+  }
+
+  @Override
+  public synchronized Optional<KvEntry> kvFind(String category, String key) {
+    return Optional.ofNullable(kv.get(kvKey(category, key)));
+  }
+
+  @Override
+  public synchronized List<KvEntry> kvScan(String category, String afterKey, int limit) {
+    Objects.requireNonNull(afterKey, "afterKey");
+    if (limit < 0) {
+      throw new IllegalArgumentException("limit must not be negative, got " + limit);
+    }
+    return kv.tailMap(kvKey(category, afterKey), false).values().stream()
+        .takeWhile(e -> e.category().equals(category))
+        .limit(limit)
+        .toList();
+  }
+
+  @Override
+  public synchronized boolean kvPut(KvEntry entry, long expectedVersion) {
+    Objects.requireNonNull(entry, "entry");
+    if (expectedVersion < 0 || (expectedVersion == 0 ? entry.version() < 1 : entry.version() != expectedVersion + 1)) {
+      throw new IllegalArgumentException("bad versions: expected " + expectedVersion + ", next " + entry.version());
+    }
+    String k = kvKey(entry.category(), entry.key());
+    KvEntry stored = kv.get(k);
+    if (expectedVersion == 0 ? stored != null : stored == null || stored.version() != expectedVersion) {
+      return false;
+    }
+    long id = stored == null ? ++lastKvId : stored.id();
+    kv.put(k, new KvEntry(id, entry.category(), entry.key(), entry.value(), entry.version(),
+        stored == null ? entry.createTime() : stored.createTime(), entry.updateTime()));
+    return true;
+  }
+
+  @Override
+  public synchronized boolean kvDelete(String category, String key, long expectedVersion) {
+    String k = kvKey(category, key);
+    KvEntry stored = kv.get(k);
+    if (stored == null || stored.version() != expectedVersion) {
+      return false;
+    }
+    kv.remove(k);
+    return true;
+  }
+
+  private static String kvKey(String category, String key) {
+    if (Objects.requireNonNull(category, "category").indexOf('\0') >= 0) {
+      throw new IllegalArgumentException("a key-value category must not contain \\0");
+    }
+    return category + '\0' + Objects.requireNonNull(key, "key");
   }
 
   /** How many transactions are stored. */

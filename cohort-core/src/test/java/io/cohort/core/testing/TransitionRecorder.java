@@ -49,12 +49,29 @@ public final class TransitionRecorder implements TestStore.Observer {
       }
       global.add(new Global(after.type(), before.status(), after.status()));
     }
-    if (before.branches().size() != after.branches().size()) {
+    // Branches are only ever appended, and only by registration: a tcc, xa or workflow that is (and stays) prepared.
+    boolean registration = after.type() != TransType.SAGA && after.type() != TransType.MSG
+        && before.status() == GlobalStatus.PREPARED && after.status() == GlobalStatus.PREPARED;
+    if (after.branches().size() < before.branches().size()
+        || (after.branches().size() > before.branches().size() && !registration)) {
       violations.add(after.gid() + ": branch count changed " + before.branches().size() + " -> "
-          + after.branches().size());
+          + after.branches().size() + " (" + after.type().wire() + ", " + before.status().wire() + " -> "
+          + after.status().wire() + ")");
       return;
     }
-    for (int i = 0; i < after.branches().size(); i++) {
+    for (int i = before.branches().size(); i < after.branches().size(); i++) {
+      Branch added = after.branches().get(i);
+      if (added.attempts() != 0) {
+        violations.add(after.gid() + ": registered branch " + added + " arrived with attempts");
+      }
+      if (added.status() != BranchStatus.PREPARED) {
+        if (after.type() != TransType.WORKFLOW) {
+          violations.add(after.gid() + ": registered " + after.type().wire() + " branch " + added + " is not prepared");
+        }
+        branch.add(new BranchChange(after.type(), added.op(), BranchStatus.PREPARED, added.status()));
+      }
+    }
+    for (int i = 0; i < before.branches().size(); i++) {
       Branch b0 = before.branches().get(i);
       Branch b1 = after.branches().get(i);
       if (!b0.branchId().equals(b1.branchId()) || !b0.op().equals(b1.op())) {

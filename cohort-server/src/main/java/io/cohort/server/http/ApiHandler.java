@@ -2,6 +2,7 @@ package io.cohort.server.http;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.cohort.core.engine.Engine;
 import io.cohort.core.model.Transaction;
@@ -13,6 +14,7 @@ import io.cohort.protocol.Gids;
 import io.cohort.protocol.TransType;
 import io.cohort.server.FinalWaiters;
 import io.cohort.server.Rounds;
+import io.cohort.server.topics.Topics;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -20,6 +22,8 @@ import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.io.Content;
@@ -55,10 +59,12 @@ public final class ApiHandler extends Handler.Abstract {
   private final WireViews views;
   private final SecureRandom random = new SecureRandom();
   private final String version;
+  private final Topics topics;
 
-  public ApiHandler(Engine engine, TransactionStore store, Rounds rounds, FinalWaiters waiters, long maxBody,
-      ObjectMapper json, String version) {
+  public ApiHandler(Engine engine, TransactionStore store, Topics topics, Rounds rounds, FinalWaiters waiters,
+      long maxBody, ObjectMapper json, String version) {
     this.engine = engine;
+    this.topics = topics;
     this.store = store;
     this.rounds = rounds;
     this.waiters = waiters;
@@ -94,12 +100,28 @@ public final class ApiHandler extends Handler.Abstract {
           send(response, callback, 200, SUCCESS);
         }
         case "submit" -> submit(raw, response, callback);
-        case "abort" -> {
-          JsonNode body = requests.parse(raw);
-          engine.abort(WireRequests.string(body, "gid"), requests.transType(body),
-              WireRequests.string(body, "rollback_reason"));
+        case "abort" -> abort(raw, response, callback);
+        case "registerBranch", "registerTccBranch", "registerXaBranch" -> {
+          engine.registerBranch(requests.registerBranch(requests.parse(raw)));
           send(response, callback, 200, SUCCESS);
         }
+        case "prepareWorkflow" -> {
+          var decoded = requests.transaction(requests.parse(raw));
+          sendJson(response, callback, 200, views.workflow(engine.prepareWorkflow(decoded.command())));
+        }
+        case "subscribe" -> {
+          Fields f = Request.extractQueryParameters(request);
+          topics.subscribe(f.getValue("topic"), f.getValue("url"), f.getValue("remark"));
+          send(response, callback, 200, SUCCESS);
+        }
+        case "unsubscribe" -> {
+          Fields f = Request.extractQueryParameters(request);
+          topics.unsubscribe(f.getValue("topic"), f.getValue("url"));
+          send(response, callback, 200, SUCCESS);
+        }
+        case "resetCronTime" -> resetCronTime(request, response, callback);
+        case "scanKV" -> scanKv(request, response, callback);
+        case "queryKV" -> queryKv(request, response, callback);
         case "query" -> {
           String gid = param(request, "gid");
           if (gid == null || gid.isEmpty()) {
@@ -128,11 +150,16 @@ public final class ApiHandler extends Handler.Abstract {
         case "version" -> send(response, callback, 200,
             ("{\"version\":\"" + version + "\",\"dtm_compatible\":\"v1.19.0\"}").getBytes(StandardCharsets.UTF_8));
         case "wait" -> awaitFinal(request, response, callback);
-        case "registerBranch", "registerTccBranch", "registerXaBranch", "prepareWorkflow", "subscribe",
-            "unsubscribe", "resetCronTime", "scanKV", "queryKV" ->
-            throw CohortException.badRequest(op + " is not supported by this version of Cohort (tcc, xa, workflow "
-                + "and topics come in a later release)");
-        default -> throw new CohortException(ErrorCode.NOT_FOUND, "no such endpoint: " + path);
+        default -> {
+          if (!op.startsWith("topic/")) {
+            throw new CohortException(ErrorCode.NOT_FOUND, "no such endpoint: " + path);
+          }
+          if (!request.getMethod().equals("DELETE")) {
+            throw CohortException.badRequest("a topic is deleted with DELETE /api/dtmsvr/topic/{name}");
+          }
+          topics.delete(java.net.URLDecoder.decode(op.substring("topic/".length()), StandardCharsets.UTF_8));
+          send(response, callback, 200, SUCCESS);
+        }
       }
     } catch (CohortException e) {
       error(response, callback, e.code(), e.getMessage());
@@ -148,6 +175,14 @@ public final class ApiHandler extends Handler.Abstract {
 
   private void submit(byte[] raw, Response response, Callback callback) {
     var decoded = requests.transaction(requests.parse(raw));
+    if (decoded.command().type() == TransType.WORKFLOW) {
+      // A workflow's submit only records the final status its client reached (reference section 1.3).
+      Map<String, String> extra = decoded.reqExtra();
+      engine.finishWorkflow(decoded.command().gid(), extra.get("status"), extra.get("result"),
+          extra.get("rollback_reason"));
+      send(response, callback, 200, SUCCESS);
+      return;
+    }
     Engine.Submitted s = engine.submit(decoded.command());
     if (!decoded.waitResult()) {
       if (s.drive()) {
@@ -157,13 +192,103 @@ public final class ApiHandler extends Handler.Abstract {
       return;
     }
     Transaction t = s.drive() ? rounds.runNow(s.transaction()) : awaitLeaseHolder(s.transaction());
-    if (t.status() == GlobalStatus.SUCCEED) {
+    answerRound(t, GlobalStatus.SUCCEED, response, callback);
+  }
+
+  private void abort(byte[] raw, Response response, Callback callback) {
+    JsonNode body = requests.parse(raw);
+    Engine.Submitted s = engine.abort(WireRequests.string(body, "gid"), requests.transType(body),
+        WireRequests.string(body, "rollback_reason"));
+    boolean waitResult = body.path("wait_result").asBoolean(false);
+    if (!waitResult) {
+      if (s.drive()) {
+        rounds.runAsync(s.transaction());
+      }
       send(response, callback, 200, SUCCESS);
-    } else {
-      String reason = t.rollbackReason() == null || t.rollbackReason().isEmpty()
-          ? "wait result not return success (status " + t.status().wire() + ")" : t.rollbackReason();
-      error(response, callback, ErrorCode.FAILURE, reason);
+      return;
     }
+    Transaction t = s.drive() ? rounds.runNow(s.transaction()) : awaitLeaseHolder(s.transaction());
+    answerRound(t, GlobalStatus.FAILED, response, callback);
+  }
+
+  /**
+   * Answers a {@code wait_result} submit or abort after its first round. Reaching the status the client asked for is
+   * SUCCESS. A tcc or xa whose decision is stored but whose phase-2 calls are still being retried answers ONGOING
+   * (425): the outcome is certain, only not final yet. Anything else is FAILURE (409) with the rollback reason.
+   */
+  private void answerRound(Transaction t, GlobalStatus wanted, Response response, Callback callback) {
+    if (t.status() == wanted) {
+      send(response, callback, 200, SUCCESS);
+      return;
+    }
+    boolean phaseTwo = t.type() == TransType.TCC || t.type() == TransType.XA;
+    GlobalStatus deciding = wanted == GlobalStatus.SUCCEED ? GlobalStatus.SUBMITTED : GlobalStatus.ABORTING;
+    if (phaseTwo && t.status() == deciding) {
+      String last = t.branches().stream().map(b -> b.lastError()).filter(e -> e != null).reduce((a, b) -> b)
+          .orElse("");
+      error(response, callback, ErrorCode.ONGOING, "transaction " + t.gid() + " is " + t.status().wire()
+          + "; its phase-2 calls are being retried" + (last.isEmpty() ? "" : " (last error: " + last + ")"));
+      return;
+    }
+    String reason = t.rollbackReason() == null || t.rollbackReason().isEmpty()
+        ? "wait result not return success (status " + t.status().wire() + ")" : t.rollbackReason();
+    error(response, callback, ErrorCode.FAILURE, reason);
+  }
+
+  private void resetCronTime(Request request, Response response, Callback callback) {
+    Fields f = Request.extractQueryParameters(request);
+    long defaultHorizon = engine.settings().plan().timeoutToFail().multipliedBy(3).toSeconds();
+    Duration horizon = Duration.ofSeconds(longParam(f, "timeout", defaultHorizon));
+    int limit = (int) longParam(f, "limit", 100);
+    if (limit <= 0 || limit > 1000) {
+      throw CohortException.badRequest("limit must be between 1 and 1000");
+    }
+    Engine.ResetResult r = engine.resetCronTime(horizon, limit);
+    ObjectNode n = json.createObjectNode();
+    n.put("has_remaining", r.hasRemaining());
+    n.put("succeed_count", r.reset());
+    sendJson(response, callback, 200, n);
+  }
+
+  private void scanKv(Request request, Response response, Callback callback) {
+    Fields f = Request.extractQueryParameters(request);
+    String cat = requiredParam(f, "cat");
+    String position = f.getValue("position") == null ? "" : f.getValue("position");
+    int limit = (int) longParam(f, "limit", 100);
+    if (limit <= 0 || limit > 1000) {
+      throw CohortException.badRequest("limit must be between 1 and 1000");
+    }
+    List<TransactionStore.KvEntry> rows = store.kvScan(cat, position, limit + 1);
+    ObjectNode n = json.createObjectNode();
+    ArrayNode kv = n.putArray("kv");
+    for (TransactionStore.KvEntry e : rows.subList(0, Math.min(limit, rows.size()))) {
+      kv.add(views.kv(e));
+    }
+    n.put("next_position", rows.size() > limit ? rows.get(limit - 1).key() : "");
+    sendJson(response, callback, 200, n);
+  }
+
+  private void queryKv(Request request, Response response, Callback callback) {
+    Fields f = Request.extractQueryParameters(request);
+    String cat = requiredParam(f, "cat");
+    String key = f.getValue("key") == null ? "" : f.getValue("key");
+    List<TransactionStore.KvEntry> rows = key.isEmpty()
+        ? store.kvScan(cat, "", 1000) : store.kvFind(cat, key).map(List::of).orElse(List.of());
+    ObjectNode n = json.createObjectNode();
+    ArrayNode kv = n.putArray("kv");
+    rows.forEach(e -> kv.add(views.kv(e)));
+    sendJson(response, callback, 200, n);
+  }
+
+  private static String requiredParam(Fields f, String name) {
+    String v = f.getValue(name);
+    if (v == null || v.isEmpty()) {
+      throw CohortException.badRequest(name + " is required");
+    }
+    if (v.indexOf('\0') >= 0) {
+      throw CohortException.badRequest(name + " contains a NUL character");
+    }
+    return v;
   }
 
   /**

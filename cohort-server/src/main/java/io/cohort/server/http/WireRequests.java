@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.cohort.core.engine.NewTransaction;
+import io.cohort.core.engine.RegisterBranch;
 import io.cohort.core.model.TransOptions;
 import io.cohort.protocol.CohortException;
 import io.cohort.protocol.TransType;
@@ -90,8 +91,13 @@ final class WireRequests {
     boolean concurrentSaga = false;
     Map<Integer, List<Integer>> orders = Map.of();
     Duration delay = null;
+    String workflowName = null;
+    String workflowData = null;
     if (custom != null) {
-      if (type == TransType.SAGA) {
+      if (type == TransType.WORKFLOW) {
+        workflowName = string(custom, "name", "custom_data.name");
+        workflowData = base64(custom, "data", "custom_data.data");
+      } else if (type == TransType.SAGA) {
         concurrentSaga = bool(custom, "concurrent", "custom_data.concurrent");
         orders = orders(custom.get("orders"));
       } else if (type == TransType.MSG) {
@@ -109,12 +115,45 @@ final class WireRequests {
         concurrent,
         orders,
         delay);
+    if (type == TransType.WORKFLOW) {
+      options = options.withWorkflow(workflowName, workflowData);
+    }
     NewTransaction cmd = new NewTransaction(gid, type, steps, payloads, customData, string(body, "query_prepared"),
         string(body, "protocol"), options);
-    return new Decoded(cmd, bool(body, "wait_result", "wait_result"));
+    return new Decoded(cmd, bool(body, "wait_result", "wait_result"), stringMap(body, "req_extra"));
   }
 
-  record Decoded(NewTransaction command, boolean waitResult) {}
+  /** A decoded prepare or submit; {@code reqExtra} carries a workflow submit's status, result and rollback reason. */
+  record Decoded(NewTransaction command, boolean waitResult, Map<String, String> reqExtra) {}
+
+  /**
+   * A {@code registerBranch} body: a flat object of strings (DTM decodes it into a string map). Fields older clients
+   * add are accepted and ignored: {@code status} and {@code try} on a tcc branch (the Python and early Go clients),
+   * and {@code branch_type}, the old name of {@code op}.
+   */
+  RegisterBranch registerBranch(JsonNode body) {
+    String op = string(body, "op");
+    if (op.isEmpty()) {
+      op = string(body, "branch_type");
+    }
+    return new RegisterBranch(string(body, "gid"), transType(body), string(body, "branch_id"), op,
+        string(body, "status"), string(body, "data").getBytes(StandardCharsets.UTF_8), string(body, "confirm"),
+        string(body, "cancel"), string(body, "url"));
+  }
+
+  /** A string field holding base64 (Go encodes {@code []byte} that way); validated, kept as text. */
+  private static String base64(JsonNode obj, String field, String name) {
+    String v = string(obj, field, name);
+    if (v.isEmpty()) {
+      return null;
+    }
+    try {
+      java.util.Base64.getDecoder().decode(v);
+    } catch (IllegalArgumentException e) {
+      throw CohortException.badRequest(name + " must be base64 text: " + e.getMessage());
+    }
+    return v;
+  }
 
   TransType transType(JsonNode body) {
     String t = string(body, "trans_type");
@@ -186,7 +225,7 @@ final class WireRequests {
     return v == null || v == 0 ? null : Duration.ofSeconds(v);
   }
 
-  private static Map<String, String> stringMap(JsonNode obj, String field) {
+  static Map<String, String> stringMap(JsonNode obj, String field) {
     JsonNode n = obj.get(field);
     if (n == null || n.isNull()) {
       return Map.of();

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.cohort.core.model.Branch;
 import io.cohort.core.model.TransOptions;
 import io.cohort.core.model.Transaction;
+import io.cohort.core.port.TransactionStore;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -29,14 +30,7 @@ final class WireViews {
   }
 
   ObjectNode query(Transaction t) {
-    ObjectNode out = json.createObjectNode();
-    out.set("transaction", transaction(t));
-    ArrayNode branches = out.putArray("branches");
-    long id = 1;
-    for (Branch b : t.branches()) {
-      branches.add(branch(t, b, id++));
-    }
-    return out;
+    return withBranches(t, "branches");
   }
 
   ObjectNode transaction(Transaction t) {
@@ -108,6 +102,38 @@ final class WireViews {
       n.put("attempts", b.attempts());
     }
     text(n, "last_error", b.lastError());
+    return n;
+  }
+
+  /**
+   * The {@code prepareWorkflow} answer: the transaction (the Go and C# clients read its status, rollback_reason and
+   * result) and its recorded progress (branch_id, op, status and bin_data of each step).
+   */
+  ObjectNode workflow(Transaction t) {
+    return withBranches(t, "progresses");
+  }
+
+  private ObjectNode withBranches(Transaction t, String field) {
+    ObjectNode out = json.createObjectNode();
+    out.set("transaction", transaction(t));
+    ArrayNode branches = out.putArray(field);
+    long id = 1;
+    for (Branch b : t.branches()) {
+      branches.add(branch(t, b, id++));
+    }
+    return out;
+  }
+
+  /** A key-value entry as DTM's {@code scanKV} and {@code queryKV} show it. */
+  ObjectNode kv(TransactionStore.KvEntry e) {
+    ObjectNode n = json.createObjectNode();
+    n.put("id", e.id());
+    time(n, "create_time", e.createTime());
+    time(n, "update_time", e.updateTime());
+    n.put("cat", e.category());
+    n.put("k", e.key());
+    n.put("v", e.value());
+    n.put("version", e.version());
     return n;
   }
 

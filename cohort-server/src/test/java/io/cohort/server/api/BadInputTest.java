@@ -122,14 +122,14 @@ class BadInputTest {
             "trans_type is required"),
         bad("unknown trans_type", "submit", "{\"gid\":\"bad-type\",\"trans_type\":\"sagaa\",\"steps\":[" + STEP + "]}",
             400, "unknown trans_type 'sagaa'"),
-        bad("trans_type of a later release", "submit",
+        bad("tcc with saga steps", "submit",
             "{\"gid\":\"bad-tcc\",\"trans_type\":\"tcc\",\"steps\":[" + STEP + "]}", 400,
-            "trans_type 'tcc' is not supported"),
+            "a tcc transaction takes no steps or payloads"),
         bad("saga with no steps", "submit", "{\"gid\":\"bad-no-steps\",\"trans_type\":\"saga\",\"steps\":[]}", 400,
             "a saga needs at least one step"),
         bad("saga without a steps field", "submit", "{\"gid\":\"bad-no-steps2\",\"trans_type\":\"saga\"}", 400,
             "a saga needs at least one step"),
-        bad("prepare of a saga", "prepare", saga("bad-prepare-saga", ""), 400, "prepare is for msg transactions"),
+        bad("prepare of a saga", "prepare", saga("bad-prepare-saga", ""), 400, "prepare is for msg, tcc and xa transactions"),
         bad("payload count not matching", "submit", saga("bad-count", ",\"payloads\":[\"{}\"]"), 400,
             "payloads has 1 entries but steps has 2"),
         bad("ftp action", "submit", "{\"gid\":\"bad-ftp\",\"trans_type\":\"saga\",\"steps\":[{\"action\":"
@@ -145,7 +145,7 @@ class BadInputTest {
         bad("URL with a space", "submit", "{\"gid\":\"bad-space\",\"trans_type\":\"saga\",\"steps\":[{\"action\":"
             + "\"http://exa mple/x\",\"compensate\":\"\"}]}", 400, "steps[0].action is not a valid URL"),
         bad("topic URL", "submit", "{\"gid\":\"bad-topic\",\"trans_type\":\"msg\",\"steps\":[{\"action\":"
-            + "\"topic://orders\"}]}", 400, "steps[0].action must be an http:// or https:// URL, got 'topic://orders'"),
+            + "\"topic://orders\"}]}", 400, "steps[0].action: topic 'orders' has no subscribers"),
         bad("grpc query_prepared", "prepare", "{\"gid\":\"bad-qp\",\"trans_type\":\"msg\",\"steps\":[{\"action\":\""
             + URL + "\"}],\"query_prepared\":\"localhost:58081/busi.Busi/QueryPrepared\"}", 400,
             "query_prepared must be an http:// or https:// URL"),

@@ -1,5 +1,6 @@
 package io.cohort.server.api;
 
+import java.nio.charset.StandardCharsets;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -25,6 +26,32 @@ final class Tx {
 
   static Tx msg(String gid) {
     return new Tx(gid, "msg");
+  }
+
+  /** A tcc or xa global transaction (prepare, submit, abort bodies carry no steps). */
+  static Tx of(String type, String gid) {
+    Tx t = new Tx(gid, type);
+    t.body.remove("steps");
+    return t;
+  }
+
+  /** A workflow as the Go client starts it: custom_data {"name":..,"data":<base64 input>}, query_prepared = callback. */
+  static Tx workflow(String gid, String name, String input, String callback) {
+    Tx t = of("workflow", gid);
+    ObjectNode custom = JSON.createObjectNode().put("name", name)
+        .put("data", java.util.Base64.getEncoder().encodeToString(input.getBytes(StandardCharsets.UTF_8)));
+    t.body.put("custom_data", custom.toString());
+    t.body.put("query_prepared", callback);
+    return t;
+  }
+
+  /** A registerBranch body: a flat object of strings, as DTM SDKs send it. */
+  static String branch(String... keyValues) {
+    ObjectNode n = JSON.createObjectNode();
+    for (int i = 0; i < keyValues.length; i += 2) {
+      n.put(keyValues[i], keyValues[i + 1]);
+    }
+    return n.toString();
   }
 
   /** A saga step. */

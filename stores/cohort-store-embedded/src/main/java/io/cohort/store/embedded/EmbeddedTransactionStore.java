@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -37,19 +38,22 @@ import org.rocksdb.WriteOptions;
  * its start up to {@code now}; the id index ({@code i/<id>} → gid) that {@link #list} walks backwards; the finish
  * index ({@code f/<finishTime><gid>}, final transactions only) that {@link #purgeFinished} scans. {@link Keys} has the
  * exact layout. The last id handed out is kept under {@code m/last-id} and recovered on open, so ids keep increasing
- * across restarts even after the newest transactions were purged.
+ * across restarts even after the newest transactions were purged. Key-value entries live apart, one key each under
+ * {@code k/<category>\0<key>} ({@link KvCodec}), sorted so that one category is one contiguous range in key order;
+ * their ids have their own counter, {@code m/last-kv-id}.
  *
  * <p><b>Concurrency.</b> Callers are virtual threads, and a virtual thread inside a JNI call pins its carrier: with
  * two carriers, two callers waiting for a disk sync would stop every other virtual thread in the server. So callers
  * never write. {@link #insert}, {@link #update}, {@link #claimDue} and {@link #purgeFinished} encode their record on
  * the caller's thread (cheap, parallel), enqueue a request and park on its future; one platform thread, the
  * {@link GroupCommitWriter}, drains the queue, decides every request in order (insert-if-absent, compare-and-set on the
- * version, claim), folds the effects of the whole batch into one {@code WriteBatch} and writes it with one synced
+ * version, claim, key-value compare-and-set), folds the effects of the whole batch into one {@code WriteBatch} and
+ * writes it with one synced
  * write. Under load a batch holds as many requests as arrived during the previous sync, so the sync cost is shared;
  * at low load a lone request is written at once, without waiting for company. Because the writer is the only thread
  * that writes, deciding a request needs no locks: the stored state plus the batch's own earlier effects (an overlay
- * map) is the truth. Reads ({@link #find}, {@link #list}) go to RocksDB directly on the caller's thread: they are
- * short and never wait for a sync.
+ * map) is the truth. Reads ({@link #find}, {@link #list}, {@link #wakingAfter}, {@link #kvFind}, {@link #kvScan}) go
+ * to RocksDB directly on the caller's thread: they are short and never wait for a sync.
  *
  * <p><b>Crash safety.</b> A request is answered only after the batch holding it was written with {@code sync=true}
  * (RocksDB's write-ahead log is fsynced), so an acknowledged write survives a crash of the process or the machine;
@@ -82,12 +86,12 @@ public final class EmbeddedTransactionStore implements TransactionStore {
   private boolean dbClosed;
 
   private EmbeddedTransactionStore(Path dir, EmbeddedStoreOptions settings, RocksDB db, Resources resources,
-      long lastId) {
+      long lastId, long lastKvId) {
     this.dir = dir;
     this.settings = settings;
     this.db = db;
     this.resources = resources;
-    this.writer = new GroupCommitWriter(db, resources.writeOptions, settings, lastId, dir.toString());
+    this.writer = new GroupCommitWriter(db, resources.writeOptions, settings, lastId, lastKvId, dir.toString());
     writer.start();
   }
 
@@ -119,9 +123,12 @@ public final class EmbeddedTransactionStore implements TransactionStore {
     try {
       checkLayout(db, absolute);
       long lastId = recoverLastId(db);
+      // Written in the same atomic batch as every entry that takes a new id, so it is never behind them.
+      byte[] lastKvIdValue = db.get(Keys.LAST_KV_ID);
+      long lastKvId = lastKvIdValue == null ? 0 : Keys.longOf(lastKvIdValue);
       LOG.log(System.Logger.Level.INFO, "embedded store opened at {0} (last id {1}, {2})", absolute, lastId,
           options);
-      return new EmbeddedTransactionStore(absolute, options, db, resources, lastId);
+      return new EmbeddedTransactionStore(absolute, options, db, resources, lastId, lastKvId);
     } catch (RocksDBException | RuntimeException e) {
       db.close();
       resources.close();
@@ -227,6 +234,41 @@ public final class EmbeddedTransactionStore implements TransactionStore {
     return writer.submit(new GroupCommitWriter.Purge(finishedBefore, limit));
   }
 
+  @Override
+  public boolean kvPut(KvEntry entry, long expectedVersion) {
+    Objects.requireNonNull(entry, "entry");
+    checkKvName("category", entry.category());
+    checkKvName("key", entry.key());
+    if (expectedVersion < 0) {
+      throw new IllegalArgumentException("expected version must not be negative, got " + expectedVersion);
+    }
+    if (expectedVersion == 0 ? entry.version() < 1 : entry.version() != expectedVersion + 1) {
+      throw new IllegalArgumentException((expectedVersion == 0 ? "a new entry's version must be at least 1"
+          : "next version must be " + (expectedVersion + 1)) + ", got " + entry.version());
+    }
+    return writer.submit(new GroupCommitWriter.KvPut(entry.category(), entry.key(), KvCodec.encode(entry),
+        expectedVersion));
+  }
+
+  @Override
+  public boolean kvDelete(String category, String key, long expectedVersion) {
+    checkKvName("category", category);
+    checkKvName("key", key);
+    return writer.submit(new GroupCommitWriter.KvDelete(category, key, expectedVersion));
+  }
+
+  /** A {@code \0} would end the category early in the entry's key ({@link Keys}): refuse it instead of misfiling. */
+  private static void checkKvName(String what, String name) {
+    Objects.requireNonNull(name, what);
+    if (name.indexOf('\0') >= 0) {
+      throw new IllegalArgumentException("a key-value " + what + " must not contain \\0, got " + quoted(name));
+    }
+  }
+
+  private static String quoted(String s) {
+    return "\"" + s.replace("\0", "\\0") + "\"";
+  }
+
   // ------------------------------------------------------------------------------------------------ reads
 
   @Override
@@ -305,6 +347,110 @@ public final class EmbeddedTransactionStore implements TransactionStore {
       return new Page(page, page.get(page.size() - 1).id());
     }
     return new Page(List.copyOf(rows), 0);
+  }
+
+  @Override
+  public List<Transaction> wakingAfter(Instant after, int limit) {
+    Objects.requireNonNull(after, "after");
+    if (limit < 0) {
+      throw new IllegalArgumentException("limit must not be negative, got " + limit);
+    }
+    // Stored wake times are whole milliseconds: "after" is from the next whole millisecond on.
+    long afterMillis = GroupCommitWriter.saturatedMillis(after);
+    if (limit == 0 || afterMillis == Long.MAX_VALUE) {
+      return List.of();
+    }
+    lifecycle.readLock().lock();
+    try {
+      ensureOpen();
+      return wakingFrom(afterMillis + 1, limit);
+    } catch (RocksDBException e) {
+      throw readFailure(e);
+    } finally {
+      lifecycle.readLock().unlock();
+    }
+  }
+
+  /** Walks the wake index from {@code fromMillis}, in one snapshot so that every entry's record matches it. */
+  private List<Transaction> wakingFrom(long fromMillis, int limit) throws RocksDBException {
+    List<Transaction> out = new ArrayList<>(Math.min(limit, 256));
+    Snapshot snapshot = db.getSnapshot();
+    try (ReadOptions point = new ReadOptions().setSnapshot(snapshot);
+        Slice upper = new Slice(Keys.end(Keys.WAKE));
+        ReadOptions range = new ReadOptions().setSnapshot(snapshot).setIterateUpperBound(upper);
+        RocksIterator it = db.newIterator(range)) {
+      for (it.seek(Keys.timeBound(Keys.WAKE, fromMillis)); it.isValid() && out.size() < limit; it.next()) {
+        byte[] key = it.key();
+        byte[] record = db.get(point, Keys.record(Keys.gidOf(key)));
+        // The index and the records are written in one batch and read in one snapshot, so they agree; a mismatch
+        // would be damage, and the claim path logs it.
+        if (record == null) {
+          continue;
+        }
+        RecordCodec.checkSchema(record);
+        if (RecordCodec.indexedWake(record) == Keys.timeOf(key)) {
+          out.add(RecordCodec.decode(record));
+        }
+      }
+      it.status();
+    } finally {
+      db.releaseSnapshot(snapshot);
+    }
+    return out;
+  }
+
+  @Override
+  public Optional<KvEntry> kvFind(String category, String key) {
+    checkKvName("category", category);
+    checkKvName("key", key);
+    lifecycle.readLock().lock();
+    try {
+      ensureOpen();
+      byte[] stored = db.get(Keys.kv(category, key));
+      return stored == null ? Optional.empty() : Optional.of(KvCodec.decode(category, key, stored));
+    } catch (RocksDBException e) {
+      throw readFailure(e);
+    } finally {
+      lifecycle.readLock().unlock();
+    }
+  }
+
+  @Override
+  public List<KvEntry> kvScan(String category, String afterKey, int limit) {
+    checkKvName("category", category);
+    Objects.requireNonNull(afterKey, "afterKey");
+    if (limit < 0) {
+      throw new IllegalArgumentException("limit must not be negative, got " + limit);
+    }
+    if (limit == 0) {
+      return List.of();
+    }
+    lifecycle.readLock().lock();
+    try {
+      ensureOpen();
+      return kvRange(category, afterKey, limit);
+    } catch (RocksDBException e) {
+      throw readFailure(e);
+    } finally {
+      lifecycle.readLock().unlock();
+    }
+  }
+
+  private List<KvEntry> kvRange(String category, String afterKey, int limit) throws RocksDBException {
+    // The first key sorting after afterKey's is afterKey's bytes and one 0 byte, the smallest continuation. (A \0 in
+    // afterKey, which no stored key has, does not change that.)
+    byte[] after = Keys.kv(category, afterKey);
+    byte[] from = Arrays.copyOf(after, after.length + 1);
+    List<KvEntry> out = new ArrayList<>(Math.min(limit, 256));
+    try (Slice upper = new Slice(Keys.kvEnd(category));
+        ReadOptions range = new ReadOptions().setIterateUpperBound(upper);
+        RocksIterator it = db.newIterator(range)) {
+      for (it.seek(from); it.isValid() && out.size() < limit; it.next()) {
+        out.add(KvCodec.decode(category, Keys.kvKeyOf(it.key()), it.value()));
+      }
+      it.status();
+    }
+    return out;
   }
 
   private void ensureOpen() {

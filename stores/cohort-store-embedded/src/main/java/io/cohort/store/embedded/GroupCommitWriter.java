@@ -33,6 +33,11 @@ import org.rocksdb.WriteOptions;
  *
  * <p>Everything but {@link #submit} and {@link #stop} runs on the writer thread, so the fields below need no locks.
  *
+ * <p>Key-value entries ({@link KvPut}, {@link KvDelete}) go through the same queue and batches as transactions, for
+ * the same reasons: their compare-and-set is decided here, in order, against the stored entry plus the batch's own
+ * earlier effects (a second overlay, {@link #kvOverlay}), and they are acknowledged only once synced. Their ids come
+ * from their own counter, kept under {@code m/last-kv-id} in the batch that hands one out.
+ *
  * <p><b>Index floors.</b> Deleted index keys linger as tombstones until compaction, and the wake index churns (every
  * lease renewal moves a key), so scanning it from its first key would walk over every recent deletion. The writer
  * keeps, per time index, a floor below which it knows no live key exists: a scan seeks to the floor, and after a scan
@@ -55,10 +60,14 @@ final class GroupCommitWriter {
 
   // Writer-thread state.
   private final Map<String, byte[]> overlay = new HashMap<>();
+  /** Like {@link #overlay}, for key-value entries: their encoded value as of this point of the batch, or DELETED. */
+  private final Map<String, byte[]> kvOverlay = new HashMap<>();
   private final WriteBatch batch = new WriteBatch();
   private final byte[] header = new byte[RecordCodec.HEADER_LENGTH];
   private long lastId;
   private long lastIdWritten;
+  private long lastKvId;
+  private long lastKvIdWritten;
   private long wakeFloor = NULL;
   private long finishFloor = NULL;
   private long batchMinWake;
@@ -70,7 +79,7 @@ final class GroupCommitWriter {
   private volatile long requests;
   private volatile int largestBatch;
 
-  GroupCommitWriter(RocksDB db, WriteOptions writeOptions, EmbeddedStoreOptions options, long lastId,
+  GroupCommitWriter(RocksDB db, WriteOptions writeOptions, EmbeddedStoreOptions options, long lastId, long lastKvId,
       String description) {
     this.db = db;
     this.writeOptions = writeOptions;
@@ -79,6 +88,8 @@ final class GroupCommitWriter {
     this.queue = new ArrayBlockingQueue<>(options.queueCapacity());
     this.lastId = lastId;
     this.lastIdWritten = lastId;
+    this.lastKvId = lastKvId;
+    this.lastKvIdWritten = lastKvId;
     this.thread = Thread.ofPlatform().name("cohort-store-writer").daemon(true).unstarted(this::run);
   }
 
@@ -89,7 +100,8 @@ final class GroupCommitWriter {
   // ------------------------------------------------------------------------------------------------ requests
 
   /** A queued write; the writer sets {@link #outcome} or {@link #failure} while deciding it. */
-  abstract static sealed class Request<R> extends CompletableFuture<R> permits Insert, Update, Claim, Purge, Stop {
+  abstract static sealed class Request<R> extends CompletableFuture<R>
+      permits Insert, Update, Claim, Purge, KvPut, KvDelete, Stop {
     R outcome;
     RuntimeException failure;
 
@@ -173,6 +185,43 @@ final class GroupCommitWriter {
       return Long.MIN_VALUE;
     }
     return i.toEpochMilli();
+  }
+
+  /**
+   * A key-value create ({@code expectedVersion == 0}: only if absent; the writer patches in the new id) or
+   * compare-and-set replace (the writer patches in the stored id and create time); {@code value} is encoded by
+   * {@link KvCodec}.
+   */
+  static final class KvPut extends Request<Boolean> {
+    final String entry;
+    final byte[] key;
+    final byte[] value;
+    final long expectedVersion;
+
+    KvPut(String category, String key, byte[] value, long expectedVersion) {
+      this.entry = overlayKey(category, key);
+      this.key = Keys.kv(category, key);
+      this.value = value;
+      this.expectedVersion = expectedVersion;
+    }
+  }
+
+  /** Deletes a key-value entry if its stored version is {@code expectedVersion}. */
+  static final class KvDelete extends Request<Boolean> {
+    final String entry;
+    final byte[] key;
+    final long expectedVersion;
+
+    KvDelete(String category, String key, long expectedVersion) {
+      this.entry = overlayKey(category, key);
+      this.key = Keys.kv(category, key);
+      this.expectedVersion = expectedVersion;
+    }
+  }
+
+  /** One string per entry: neither part holds {@code \0} (the store refuses it), so this is unambiguous. */
+  private static String overlayKey(String category, String key) {
+    return category + '\0' + key;
   }
 
   /** Tells the writer to finish what is queued and exit. */
@@ -301,6 +350,7 @@ final class GroupCommitWriter {
   /** Decides every request of the batch, writes their effects with one synced write, then answers them. */
   void commit(List<Request<?>> requests) {
     overlay.clear();
+    kvOverlay.clear();
     batch.clear();
     batchMinWake = Long.MAX_VALUE;
     batchMinFinish = Long.MAX_VALUE;
@@ -319,10 +369,14 @@ final class GroupCommitWriter {
       if (lastId != lastIdWritten) {
         batch.put(Keys.LAST_ID, Keys.longValue(lastId));
       }
+      if (lastKvId != lastKvIdWritten) {
+        batch.put(Keys.LAST_KV_ID, Keys.longValue(lastKvId));
+      }
       if (batch.count() > 0) {
         db.write(writeOptions, batch);
       }
       lastIdWritten = lastId;
+      lastKvIdWritten = lastKvId;
     } catch (RocksDBException | RuntimeException e) {
       resetFloors();
       Exception failure = e instanceof RocksDBException
@@ -334,6 +388,7 @@ final class GroupCommitWriter {
       return;
     } finally {
       overlay.clear();
+      kvOverlay.clear();
     }
     // Count before answering, so a caller that got its answer sees its batch counted.
     batches++;
@@ -358,6 +413,8 @@ final class GroupCommitWriter {
       case Update update -> update(update);
       case Claim claim -> claim(claim);
       case Purge purge -> purge(purge);
+      case KvPut put -> kvPut(put);
+      case KvDelete delete -> kvDelete(delete);
       case Stop stop -> throw new IllegalStateException("stop is not a write");
     }
   }
@@ -510,6 +567,48 @@ final class GroupCommitWriter {
       overlay.put(c.gid, DELETED);
     }
     r.outcome = taken.size();
+  }
+
+  /** The stored key-value entry as of this point of the batch: the overlay first, then the database; null when absent. */
+  private byte[] currentKv(String entry, byte[] key) throws RocksDBException {
+    byte[] pending = kvOverlay.get(entry);
+    if (pending != null) {
+      return pending == DELETED ? null : pending;
+    }
+    byte[] stored = db.get(key);
+    if (stored != null) {
+      KvCodec.checkSchema(stored);
+    }
+    return stored;
+  }
+
+  private void kvPut(KvPut r) throws RocksDBException {
+    byte[] stored = currentKv(r.entry, r.key);
+    if (r.expectedVersion == 0 ? stored != null : stored == null || KvCodec.version(stored) != r.expectedVersion) {
+      r.outcome = Boolean.FALSE;
+      return;
+    }
+    mutating = true;
+    if (stored == null) {
+      KvCodec.patchId(r.value, ++lastKvId);
+    } else {
+      KvCodec.keepIdentity(r.value, stored);
+    }
+    batch.put(r.key, r.value);
+    kvOverlay.put(r.entry, r.value);
+    r.outcome = Boolean.TRUE;
+  }
+
+  private void kvDelete(KvDelete r) throws RocksDBException {
+    byte[] stored = currentKv(r.entry, r.key);
+    if (stored == null || KvCodec.version(stored) != r.expectedVersion) {
+      r.outcome = Boolean.FALSE;
+      return;
+    }
+    mutating = true;
+    batch.delete(r.key);
+    kvOverlay.put(r.entry, DELETED);
+    r.outcome = Boolean.TRUE;
   }
 
   /** One index entry, as of this point of the batch; {@code record} is set when it comes from the overlay. */

@@ -20,11 +20,11 @@ import java.util.Map;
 /**
  * The stored form of a {@link Transaction}: compact, versioned, built from stable codes only.
  *
- * <p><b>Schema version 1</b> (all integers big-endian):
+ * <p><b>Schema version 2</b>, the one written (all integers big-endian):
  *
  * <pre>
  * header (fixed offsets, read without decoding the rest)
- *   u8   schema version = 1
+ *   u8   schema version = 2
  *   i64  id                  @1
  *   i64  version             @9
  *   u8   GlobalStatus.code() @17
@@ -34,12 +34,18 @@ import java.util.Map;
  *   str  gid, str TransType.wire(), str protocol, str queryPrepared, str customData
  *   u8   options present (0/1), then: dur timeoutToFail, dur requestTimeout, dur retryInterval, zint retryLimit,
  *        varint n + n x (str key, str value) branchHeaders, u8 concurrent,
- *        varint n + n x (zint step, varint m + m x zint dependency) orders, dur delay
+ *        varint n + n x (zint step, varint m + m x zint dependency) orders, dur delay,
+ *        nstr workflowName, nstr workflowData
  *   varint n + n x branch: str branchId, str op, str url, varint length + payload bytes, u8 BranchStatus.code(),
  *        zint attempts, instant createTime, instant updateTime, instant finishTime, nstr lastError
  *   instant createTime, instant updateTime, instant rollbackTime, nstr rollbackReason, nstr result,
  *   dur retryInterval, zint failures, str owner
  * </pre>
+ *
+ * <p><b>Schema version 1</b> is the same but for the options block, which ends at {@code dur delay}: it has no
+ * workflow fields, and they decode as {@code null}. Both versions have the same header, so code that reads only the
+ * header ({@link #checkSchema} and the accessors below) needs no version switch. A v1 record is rewritten as v2 the
+ * next time its transaction is written; nothing migrates records in bulk.
  *
  * <p>{@code str} is an unsigned varint of (byte length + 1) then the bytes; a length field of 0 means {@code null}
  * ({@code nstr}; where a string is required a 0 fails decoding). Strings are UTF-8; a lone surrogate, which a Java
@@ -55,6 +61,10 @@ import java.util.Map;
  */
 final class RecordCodec {
   static final int SCHEMA_V1 = 1;
+  /** Adds {@link TransOptions#workflowName()} and {@link TransOptions#workflowData()} to the options block. */
+  static final int SCHEMA_V2 = 2;
+  /** The version every record is written with. */
+  static final int SCHEMA_CURRENT = SCHEMA_V2;
 
   static final int OFF_ID = 1;
   static final int OFF_VERSION = 9;
@@ -125,7 +135,7 @@ final class RecordCodec {
         n += varintSize(zigzag(step));
       }
     }
-    return n + 8;
+    return n + 8 + stringSize(o.workflowName()) + stringSize(o.workflowData());
   }
 
   private static int stringSize(String s) {
@@ -174,7 +184,7 @@ final class RecordCodec {
     }
 
     void transaction(Transaction t) {
-      buf[pos++] = SCHEMA_V1;
+      buf[pos++] = SCHEMA_CURRENT;
       i64(t.id());
       i64(t.version());
       buf[pos++] = (byte) required(t.status(), "status").code();
@@ -225,6 +235,8 @@ final class RecordCodec {
         }
       }
       duration(o.delay());
+      string(o.workflowName());
+      string(o.workflowData());
     }
 
     private void branch(Branch b) {
@@ -350,10 +362,12 @@ final class RecordCodec {
 
   private static final class Decoder {
     private final byte[] buf;
+    private final int schema;
     int pos = HEADER_LENGTH;
 
     Decoder(byte[] buf) {
       this.buf = buf;
+      this.schema = buf[0];
     }
 
     Transaction transaction() {
@@ -420,8 +434,10 @@ final class RecordCodec {
         orders.put(step, List.of(deps));
       }
       Duration delay = duration();
+      String workflowName = schema >= SCHEMA_V2 ? string() : null;
+      String workflowData = schema >= SCHEMA_V2 ? string() : null;
       return new TransOptions(timeoutToFail, requestTimeout, retryInterval, retryLimit, headers, concurrent, orders,
-          delay);
+          delay, workflowName, workflowData);
     }
 
     private Branch branch() {
@@ -571,11 +587,12 @@ final class RecordCodec {
 
   // ------------------------------------------------------------------------------------ header, without decoding
 
+  /** Refuses a record of a schema version this build cannot read (or one too short to hold the header). */
   static void checkSchema(byte[] record) {
-    if (record.length == 0 || record[0] != SCHEMA_V1) {
+    if (record.length == 0 || record[0] < SCHEMA_V1 || record[0] > SCHEMA_CURRENT) {
       int v = record.length == 0 ? -1 : record[0] & 0xFF;
       throw new IllegalStateException("stored transaction record has schema version " + v
-          + "; this build of Cohort reads schema version " + SCHEMA_V1
+          + "; this build of Cohort reads schema versions " + SCHEMA_V1 + " to " + SCHEMA_CURRENT
           + " only (was the store written by a newer Cohort?)");
     }
     if (record.length < HEADER_LENGTH) {

@@ -7,6 +7,7 @@ import io.cohort.core.model.Branch;
 import io.cohort.core.model.TransOptions;
 import io.cohort.core.model.Transaction;
 import io.cohort.core.port.TransactionStore.InsertResult;
+import io.cohort.core.port.TransactionStore.KvEntry;
 import io.cohort.core.port.TransactionStore.ListQuery;
 import io.cohort.protocol.BranchStatus;
 import io.cohort.protocol.GlobalStatus;
@@ -37,11 +38,17 @@ import org.rocksdb.RocksIterator;
  * <p>Gids are numbered in creation order and a purged gid is never inserted again, so id order and gid order agree
  * and the two stores' different tie-breaks among equal wake times (by id, by gid) cannot diverge. Purges are unlimited, since which finished transactions a
  * limited purge picks is unspecified.
+ *
+ * <p>Key-value writes are mixed into the same batches, over a few categories that are prefixes of each other and keys
+ * whose UTF-8 byte order differs from {@link String#compareTo} order, so that scans compare order as well as content.
+ * Entry ids must agree exactly: both stores hand them out only to successful creates.
  */
 class EmbeddedMatchesReferenceTest {
   private static final Instant T0 = Instant.parse("2025-03-01T10:00:00.123Z");
   private static final GlobalStatus[] STATUSES = GlobalStatus.values();
   private static final TransType[] TYPES = {TransType.SAGA, TransType.MSG, TransType.TCC};
+  private static final String[] CATEGORIES = {"a", "ab", "b"};
+  private static final String[] KEYS = {"k0", "k1", "k10", "k2", "K", "\u00e9", "\uE000", "\uD83D\uDE00", "\uFFFF", "z"};
 
   @TempDir
   Path tmp;
@@ -94,6 +101,9 @@ class EmbeddedMatchesReferenceTest {
       for (int g = 0; g < gids; g++) {
         assertThat(store.find(gid(g))).isEqualTo(reference.find(gid(g)));
       }
+      for (String category : CATEGORIES) {
+        assertThat(store.kvScan(category, "", 1000)).isEqualTo(reference.kvScan(category, "", 1000));
+      }
     } finally {
       store.close();
     }
@@ -102,6 +112,9 @@ class EmbeddedMatchesReferenceTest {
 
   /** Applies one random write to the reference, records its answer, and returns the same write for the store. */
   private GroupCommitWriter.Request<?> write(int op, int step, List<Object> expected) {
+    if (rnd.nextInt(6) == 0) {
+      return kvWrite(step, expected);
+    }
     if (op < 25 || gids == 0) {
       Transaction t = randomTransaction(gid(gids++));
       expected.add(reference.insert(t));
@@ -135,6 +148,28 @@ class EmbeddedMatchesReferenceTest {
     return new GroupCommitWriter.Purge(before, Integer.MAX_VALUE);
   }
 
+  /** A create, a compare-and-set replace or a delete of a random entry, from the right version or (sometimes) not. */
+  private GroupCommitWriter.Request<?> kvWrite(int step, List<Object> expected) {
+    String category = CATEGORIES[rnd.nextInt(CATEGORIES.length)];
+    String key = KEYS[rnd.nextInt(KEYS.length)];
+    KvEntry current = reference.kvFind(category, key).orElse(null);
+    long stored = current == null ? 0 : current.version();
+    long expectedVersion = switch (rnd.nextInt(3)) {
+      case 0 -> 0; // create (refused when present)
+      case 1 -> rnd.nextInt(5) == 0 ? stored + 1 : stored;
+      default -> Math.max(1, stored + rnd.nextInt(3) - 1);
+    };
+    Instant created = T0.plusMillis(rnd.nextInt(100_000));
+    if (expectedVersion > 0 && rnd.nextInt(4) == 0) {
+      expected.add(reference.kvDelete(category, key, expectedVersion));
+      return new GroupCommitWriter.KvDelete(category, key, expectedVersion);
+    }
+    KvEntry entry = new KvEntry(rnd.nextInt(1000), category, key, "value " + step, expectedVersion + 1, created,
+        created.plusMillis(rnd.nextInt(1000)));
+    expected.add(reference.kvPut(entry, expectedVersion));
+    return new GroupCommitWriter.KvPut(category, key, KvCodec.encode(entry), expectedVersion);
+  }
+
   private void flush(List<GroupCommitWriter.Request<?>> pending, List<Object> expected) {
     if (pending.isEmpty()) {
       return;
@@ -149,6 +184,26 @@ class EmbeddedMatchesReferenceTest {
   }
 
   private void read() {
+    switch (rnd.nextInt(4)) {
+      case 0 -> {
+        String category = CATEGORIES[rnd.nextInt(CATEGORIES.length)];
+        String key = KEYS[rnd.nextInt(KEYS.length)];
+        assertThat(store.kvFind(category, key)).isEqualTo(reference.kvFind(category, key));
+        String after = rnd.nextInt(3) == 0 ? "" : KEYS[rnd.nextInt(KEYS.length)];
+        int limit = rnd.nextInt(6);
+        assertThat(store.kvScan(category, after, limit)).as("scan %s after %s", category, after)
+            .isEqualTo(reference.kvScan(category, after, limit));
+        return;
+      }
+      case 1 -> {
+        Instant after = T0.plusMillis(rnd.nextInt(240_000) - 120_000);
+        int limit = rnd.nextInt(8);
+        assertThat(store.wakingAfter(after, limit)).as("waking after %s", after)
+            .isEqualTo(reference.wakingAfter(after, limit));
+        return;
+      }
+      default -> { }
+    }
     if (rnd.nextBoolean()) {
       String gid = gid(rnd.nextInt(gids + 1));
       assertThat(store.find(gid)).isEqualTo(reference.find(gid));
@@ -206,6 +261,7 @@ class EmbeddedMatchesReferenceTest {
     Map<Long, String> ids = new HashMap<>();
     Set<String> wakes = new HashSet<>();
     Set<String> finishes = new HashSet<>();
+    Map<String, KvEntry> entries = new HashMap<>();
     RocksDB.loadLibrary();
     try (Options options = new Options();
         RocksDB db = RocksDB.openReadOnly(options, dir.toString());
@@ -217,6 +273,10 @@ class EmbeddedMatchesReferenceTest {
           case Keys.ID -> assertThat(ids.put(Keys.idOf(key), chars(it.value(), 0))).isNull();
           case Keys.WAKE -> wakes.add(Keys.timeOf(key) + "|" + chars(key, Keys.TIMED_HEADER));
           case Keys.FINISH -> finishes.add(Keys.timeOf(key) + "|" + chars(key, Keys.TIMED_HEADER));
+          case Keys.KV -> {
+            KvEntry e = KvCodec.decode(Keys.kvCategoryOf(key), Keys.kvKeyOf(key), it.value());
+            entries.put(e.category() + "/" + e.key(), e);
+          }
           case 'm' -> { }
           default -> throw new AssertionError("unexpected key " + new String(key, UTF_8));
         }
@@ -241,6 +301,11 @@ class EmbeddedMatchesReferenceTest {
     assertThat(ids).isEqualTo(expectedIds);
     assertThat(wakes).isEqualTo(expectedWakes);
     assertThat(finishes).isEqualTo(expectedFinishes);
+    Map<String, KvEntry> expectedEntries = new HashMap<>();
+    for (String category : CATEGORIES) {
+      reference.kvScan(category, "", 1000).forEach(e -> expectedEntries.put(category + "/" + e.key(), e));
+    }
+    assertThat(entries).isEqualTo(expectedEntries);
   }
 
   private static String chars(byte[] b, int from) {

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.cohort.core.model.Transaction;
 import io.cohort.core.port.TransactionStore;
+import io.cohort.core.port.TransactionStore.KvEntry;
 import io.cohort.core.port.TransactionStore.ListQuery;
 import io.cohort.protocol.GlobalStatus;
 import io.cohort.store.tck.TransactionStoreContract;
@@ -40,6 +41,22 @@ class EmbeddedTransactionStoreTest extends TransactionStoreContract {
   @Override
   protected TransactionStore newStore() {
     return EmbeddedTransactionStore.open(tmp.resolve("store"), OPTIONS);
+  }
+
+  /** A NUL would end the category early in the entry's RocksDB key ({@link Keys}), so this store refuses it. */
+  @Test
+  void kvCategoriesAndKeysWithANulAreRefused() {
+    TransactionStore store = store();
+    for (String[] names : new String[][] {{"a\0b", "k"}, {"\0", "k"}, {"a", "k\0"}, {"a", "\0k"}}) {
+      String category = names[0];
+      String key = names[1];
+      assertThatThrownBy(() -> store.kvPut(kv(category, key, "v"), 0)).isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("must not contain \\0");
+      assertThatThrownBy(() -> store.kvFind(category, key)).isInstanceOf(IllegalArgumentException.class);
+      assertThatThrownBy(() -> store.kvDelete(category, key, 1)).isInstanceOf(IllegalArgumentException.class);
+    }
+    assertThatThrownBy(() -> store.kvScan("a\0", "", 10)).isInstanceOf(IllegalArgumentException.class);
+    assertThat(store.kvScan("a", "", 10)).isEmpty();
   }
 
   /**
@@ -98,6 +115,31 @@ class EmbeddedTransactionStoreTest extends TransactionStoreContract {
 
         Transaction fresh = store.insert(sparse("after-restart")).stored();
         assertThat(fresh.id()).isGreaterThan(maxId);
+      }
+    }
+
+    @Test
+    void kvEntriesAndTheirIdCounterSurviveReopen() {
+      List<KvEntry> expected = new ArrayList<>();
+      long newestId;
+      try (EmbeddedTransactionStore store = open("kv-reopen")) {
+        assertThat(store.kvPut(kv("topics", "orders", "[1]"), 0)).isTrue();
+        assertThat(store.kvPut(kv("topics", "payments", "[2]"), 0)).isTrue();
+        assertThat(store.kvPut(kv("other", "x", "y"), 0)).isTrue();
+        KvEntry orders = store.kvFind("topics", "orders").orElseThrow();
+        KvEntry orders2 = new KvEntry(0, "topics", "orders", "[1,3]", 2, T0, T0.plusSeconds(1));
+        assertThat(store.kvPut(orders2, 1)).isTrue();
+        newestId = store.kvFind("other", "x").orElseThrow().id();
+        assertThat(store.kvDelete("other", "x", 1)).as("the newest entry goes").isTrue();
+        expected.add(new KvEntry(orders.id(), "topics", "orders", "[1,3]", 2, T0, T0.plusSeconds(1)));
+        expected.add(store.kvFind("topics", "payments").orElseThrow());
+      }
+      try (EmbeddedTransactionStore store = open("kv-reopen")) {
+        assertThat(store.kvScan("topics", "", 10)).containsExactlyElementsOf(expected);
+        assertThat(store.kvFind("other", "x")).isEmpty();
+        assertThat(store.kvPut(kv("other", "x", "again"), 0)).isTrue();
+        assertThat(store.kvFind("other", "x").orElseThrow().id()).isGreaterThan(newestId);
+        assertThat(store.kvPut(new KvEntry(0, "topics", "orders", "[]", 3, T0, T0), 2)).isTrue();
       }
     }
 
@@ -375,6 +417,38 @@ class EmbeddedTransactionStoreTest extends TransactionStoreContract {
     }
 
     @Test
+    void laterKvRequestsSeeTheEffectsOfEarlierOnes() {
+      Transaction t = sparse("t");
+      var createA = kvPutOf(kv("c", "a", "a1"), 0);
+      var createAAgain = kvPutOf(kv("c", "a", "lost"), 0);
+      var insert = insertOf(t);
+      var replaceA = kvPutOf(new KvEntry(0, "c", "a", "a2", 2, T0, T0.plusSeconds(1)), 1);
+      var staleReplaceA = kvPutOf(new KvEntry(0, "c", "a", "stale", 2, T0, T0), 1);
+      var deleteA = new GroupCommitWriter.KvDelete("c", "a", 2);
+      var createAOnceMore = kvPutOf(kv("c", "a", "a3"), 0);
+      var createB = kvPutOf(kv("c", "b", "b1"), 0);
+
+      commitAsOneBatch(createA, createAAgain, insert, replaceA, staleReplaceA, deleteA, createAOnceMore, createB);
+
+      assertThat(List.of(createA.join(), createAAgain.join(), replaceA.join(), staleReplaceA.join(), deleteA.join(),
+          createAOnceMore.join(), createB.join())).containsExactly(true, false, true, false, true, true, true);
+      assertThat(insert.join().inserted()).isTrue();
+      KvEntry a = store().kvFind("c", "a").orElseThrow();
+      KvEntry b = store().kvFind("c", "b").orElseThrow();
+      assertThat(a.value()).isEqualTo("a3");
+      assertThat(a.version()).isEqualTo(1);
+      assertThat(b.id()).isEqualTo(a.id() + 1);
+      // The first "a" took an id too: the re-created one has the next, and the counter says so.
+      assertThat(a.id()).isEqualTo(2);
+      assertThat(store().kvPut(kv("c", "d", "d1"), 0)).isTrue();
+      assertThat(store().kvFind("c", "d").orElseThrow().id()).isEqualTo(4);
+    }
+
+    private GroupCommitWriter.KvPut kvPutOf(KvEntry e, long expectedVersion) {
+      return new GroupCommitWriter.KvPut(e.category(), e.key(), KvCodec.encode(e), expectedVersion);
+    }
+
+    @Test
     void aRequestThatFailsBeforeChangingAnythingFailsAlone() {
       Transaction g = insert(saga("g"));
       var first = insertOf(sparse("h1"));
@@ -426,7 +500,7 @@ class EmbeddedTransactionStoreTest extends TransactionStoreContract {
       try (Options options = new Options().setCreateIfMissing(true);
           RocksDB db = RocksDB.open(options, dir.toString());
           WriteOptions refused = new WriteOptions().setSync(true).setDisableWAL(true)) {
-        GroupCommitWriter failing = new GroupCommitWriter(db, refused, OPTIONS, 0, dir.toString());
+        GroupCommitWriter failing = new GroupCommitWriter(db, refused, OPTIONS, 0, 0, dir.toString());
         failing.start();
         try {
           Transaction t = sparse("doomed");

@@ -15,6 +15,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -47,7 +48,7 @@ class RecordCodecTest {
 
   private static void headerAgrees(Transaction t) {
     byte[] record = RecordCodec.encode(t);
-    assertThat(record[0]).isEqualTo((byte) RecordCodec.SCHEMA_V1);
+    assertThat(record[0]).isEqualTo((byte) RecordCodec.SCHEMA_CURRENT);
     assertThat(RecordCodec.id(record)).isEqualTo(t.id());
     assertThat(RecordCodec.version(record)).isEqualTo(t.version());
     assertThat(RecordCodec.statusCode(record)).isEqualTo(t.status().code());
@@ -117,13 +118,84 @@ class RecordCodecTest {
   @Test
   void anUnknownSchemaVersionFailsClearly() {
     byte[] record = RecordCodec.encode(sample());
-    record[0] = 2;
-    assertThatThrownBy(() -> RecordCodec.decode(record))
-        .isInstanceOf(IllegalStateException.class)
-        .hasMessageContaining("schema version 2")
-        .hasMessageContaining("reads schema version 1 only");
+    for (int unknown : new int[] {0, 3, 0xFF}) {
+      record[0] = (byte) unknown;
+      assertThatThrownBy(() -> RecordCodec.decode(record))
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessageContaining("schema version " + unknown + ";")
+          .hasMessageContaining("reads schema versions 1 to 2 only");
+    }
     assertThatThrownBy(() -> RecordCodec.decode(new byte[0])).isInstanceOf(IllegalStateException.class)
         .hasMessageContaining("schema version");
+  }
+
+  /**
+   * Written by the schema-1 encoder before workflow fields existed (options present, one branch), kept as bytes so
+   * that this test pins what old stores really hold, not what a v1 encoder kept in the tests believes they hold.
+   */
+  private static final String V1_RECORD = "0100000000000000070000000000000003020000019551269dbb8000000000000000076769642d"
+      + "76310573616761056874747001087b226b223a317d01000000000000753000000000000009c400000000000027100a0109582d54656e"
+      + "616e740474c3bc0101020100000000000002bf200103303107616374696f6e0f687474703a2f2f7376632f616374030102ff02040000"
+      + "01955126017b00000195512601800000019551260180094854545020353033000001955126017b000001955126018280000000000000"
+      + "000000000000000000271002076e6f64652d31";
+
+  /** The same encoder's record of a transaction without options. */
+  private static final String V1_RECORD_WITHOUT_OPTIONS = "010000000000000008000000000000000101800000000000000080"
+      + "000000000000000e6769642d76312d737061727365046d7367056874747001010000000001955126017b000001955126017b80000000"
+      + "00000000000080000000000000000001";
+
+  @Test
+  void aSchemaVersion1RecordDecodesWithoutWorkflowFields() {
+    Instant t0 = Instant.parse("2025-03-01T10:00:00.123Z");
+    TransOptions options = new TransOptions(Duration.ofSeconds(30), Duration.ofMillis(2500), Duration.ofSeconds(10), 5,
+        Map.of("X-Tenant", "t\u00fc"), true, Map.of(1, List.of(0)), Duration.ofMinutes(3));
+    Transaction expected = new Transaction(7, "gid-v1", TransType.SAGA, GlobalStatus.SUBMITTED, "http", "",
+        "{\"k\":1}", options, List.of(new Branch("01", "action", "http://svc/act", new byte[] {1, 2, (byte) 0xFF},
+            BranchStatus.SUCCEED, 2, t0, t0.plusMillis(5), t0.plusMillis(5), "HTTP 503")),
+        t0, t0.plusMillis(7), null, null, null, null, t0.plusSeconds(40), Duration.ofSeconds(10), 1, "node-1", 3);
+    byte[] v1 = HexFormat.of().parseHex(V1_RECORD);
+
+    Transaction decoded = RecordCodec.decode(v1);
+
+    assertThat(decoded).isEqualTo(expected);
+    assertThat(decoded.options().workflowName()).isNull();
+    assertThat(decoded.options().workflowData()).isNull();
+    assertThat(RecordCodec.version(v1)).isEqualTo(3);
+    assertThat(RecordCodec.nextWakeMillis(v1)).isEqualTo(t0.plusSeconds(40).toEpochMilli());
+
+    // Written again, it becomes a v2 record: the same but for the two absent workflow strings (one byte each).
+    byte[] v2 = RecordCodec.encode(decoded);
+    assertThat(v2[0]).isEqualTo((byte) RecordCodec.SCHEMA_V2);
+    assertThat(v2).hasSize(v1.length + 2);
+    assertThat(RecordCodec.decode(v2)).isEqualTo(expected);
+  }
+
+  @Test
+  void aSchemaVersion1RecordWithoutOptionsDecodes() {
+    Instant t0 = Instant.parse("2025-03-01T10:00:00.123Z");
+    Transaction expected = new Transaction(8, "gid-v1-sparse", TransType.MSG, GlobalStatus.PREPARED, "http", "", "",
+        null, List.of(), t0, t0, null, null, null, null, null, null, 0, "", 1);
+    byte[] v1 = HexFormat.of().parseHex(V1_RECORD_WITHOUT_OPTIONS);
+
+    assertThat(RecordCodec.decode(v1)).isEqualTo(expected);
+    assertThat(RecordCodec.encode(expected)).hasSize(v1.length).startsWith((byte) RecordCodec.SCHEMA_V2);
+  }
+
+  @Test
+  void workflowFieldsRoundTripIncludingEmptyAndAbsent() {
+    TransOptions base = sample().options();
+    for (String[] wf : new String[][] {{"transfer", "eyJhIjoxfQ=="}, {"", ""}, {null, "x"}, {"x", null}, {null, null},
+        {"\u5de5\u4f5c\uD83D\uDE00", "\uD800"}}) {
+      Transaction s = sample();
+      Transaction t = new Transaction(s.id(), s.gid(), TransType.WORKFLOW, s.status(), s.protocol(), s.queryPrepared(),
+          s.customData(), base.withWorkflow(wf[0], wf[1]), s.branches(), s.createTime(), s.updateTime(),
+          s.finishTime(), s.rollbackTime(), s.rollbackReason(), s.result(), s.nextWake(), s.retryInterval(),
+          s.failures(), s.owner(), s.version());
+      Transaction back = RecordCodec.decode(RecordCodec.encode(t));
+      assertThat(back).isEqualTo(t);
+      assertThat(back.options().workflowName()).isEqualTo(wf[0]);
+      assertThat(back.options().workflowData()).isEqualTo(wf[1]);
+    }
   }
 
   @Test
@@ -229,7 +301,7 @@ class RecordCodecTest {
         orders.put(r.nextInt(), deps);
       }
       options = new TransOptions(duration(r), duration(r), duration(r), r.nextInt(), headers, r.nextBoolean(), orders,
-          duration(r));
+          duration(r), nullableText(r), nullableText(r));
     }
     List<Branch> branches = new ArrayList<>();
     for (int i = r.nextInt(7); i > 0; i--) {
