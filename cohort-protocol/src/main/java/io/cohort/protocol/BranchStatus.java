@@ -5,9 +5,12 @@ import java.util.Set;
 
 /** The life cycle of one branch operation (one row per op: a saga step has an action and a compensate branch). */
 public enum BranchStatus {
-  /** Not done yet. Every branch starts here. Leaves for {@code succeed} or {@code failed}. */
+  /**
+   * Not done yet. Every branch starts here (a workflow step its client records as already done is stored directly as
+   * succeed or failed). Leaves for {@code succeed} or {@code failed}.
+   */
   PREPARED("prepared", 1),
-  /** Final: the participant answered SUCCESS (or the URL was empty). */
+  /** Final: the participant answered SUCCESS (or the URL was empty), or a workflow client recorded the step as done. */
   SUCCEED("succeed", 2),
   /** Final: a saga action answered FAILURE (or a workflow branch was registered as failed). */
   FAILED("failed", 3);

@@ -19,12 +19,15 @@ public enum GlobalStatus {
    */
   PREPARED("prepared", 1),
   /**
-   * The outcome is decided forward: saga and msg transactions created by {@code submit}, or a prepared one promoted.
-   * Leaves for {@code succeed} (every action or confirm done), {@code aborting} (a saga action failed, timed out or ran
-   * out of retries) or {@code failed} (forceStop).
+   * The outcome is decided forward: saga and msg transactions created by {@code submit}, or a prepared msg, tcc or xa
+   * promoted by submit. Leaves for {@code succeed} (every action, confirm or commit done), {@code aborting} (a saga
+   * action failed, timed out or ran out of retries; never a tcc or xa) or {@code failed} (forceStop).
    */
   SUBMITTED("submitted", 2),
-  /** Compensations, cancels or rollbacks are running. Leaves for {@code failed} once they all succeeded. */
+  /**
+   * Compensations, cancels or rollbacks are running: a saga that failed forward, or a tcc or xa the client aborted or
+   * that timed out while prepared. Leaves for {@code failed} once they all succeeded (or forceStop).
+   */
   ABORTING("aborting", 3),
   /** Final: every action (or confirm, commit) succeeded, or a workflow's client reported success. */
   SUCCEED("succeed", 4),

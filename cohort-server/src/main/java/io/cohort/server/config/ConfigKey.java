@@ -18,7 +18,7 @@ public enum ConfigKey {
   REQUEST_TIMEOUT("engine.request-timeout", Type.DURATION, "3s", "Default timeout of one call to a participant."),
   RETRY_INTERVAL("engine.retry-interval", Type.DURATION, "10s", "Default base retry interval (no 10 s floor: any positive value)."),
   MAX_RETRY_INTERVAL("engine.max-retry-interval", Type.DURATION, "5m", "Cap of the exponential backoff."),
-  TIMEOUT_TO_FAIL("engine.timeout-to-fail", Type.DURATION, "35s", "Default age at which a prepared msg is checked back."),
+  TIMEOUT_TO_FAIL("engine.timeout-to-fail", Type.DURATION, "35s", "Default age at which a prepared msg is checked back and a prepared tcc or xa is aborted (a transaction's own timeout_to_fail overrides it)."),
   LEASE_MARGIN("engine.lease-margin", Type.DURATION, "10s", "Added to the request timeout to form the lease a coordinator holds on a transaction while it works on it."),
   SCHEDULER_POLL("scheduler.poll-interval", Type.DURATION, "1s", "How often the scheduler looks for due transactions when idle."),
   SCHEDULER_BATCH("scheduler.batch-size", Type.INT, "200", "How many due transactions one claim takes."),

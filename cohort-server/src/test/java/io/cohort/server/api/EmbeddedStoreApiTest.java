@@ -11,6 +11,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.cohort.server.support.Participant;
 import io.cohort.server.support.Participant.Reply;
 import io.cohort.server.support.TestCoordinator;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -176,5 +177,46 @@ class EmbeddedStoreApiTest {
     await().during(Duration.ofMillis(1500)).atMost(Api.PATIENCE)
         .until(() -> rm.calls(gid).isEmpty());
     assertThat(dtm.status(gid)).isEqualTo("failed");
+  }
+
+  @Test
+  void aWorkflowIsResumedByTheNextCoordinatorWithItsRecordedProgress() throws Exception {
+    String gid = "emb-workflow";
+    // retry_interval 60 s: no resume before the restart; the restarted coordinator is told to resume it now
+    var prepared = dtm.post("/api/dtmsvr/prepareWorkflow", Tx.workflow(gid, "transfer", "{\"amount\":5}",
+        rm.url("/resume")).put("retry_interval", 60).json());
+    assertThat(prepared.status()).as(prepared.text()).isEqualTo(200);
+    assertSuccess(dtm.post("/api/dtmsvr/registerBranch", Tx.branch("gid", gid, "trans_type", "workflow",
+        "branch_id", "01", "op", "action", "status", "succeed", "data", "debited")));
+    restart();
+    assertThat(rm.calls(gid)).isEmpty();
+    assertSuccess(dtm.post("/api/dtmsvr/resetNextCronTime", "{\"gid\":\"" + gid + "\"}"));
+    Api.eventually().until(() -> rm.count(gid, "00", "transfer") == 1);
+    assertThat(Api.full(rm.calls(gid).getFirst())).isEqualTo(
+        "/resume POST gid=emb-workflow trans_type=workflow branch_id=00 op=transfer body={\"amount\":5}");
+    // the resumed client replays its progress and finishes
+    var again = dtm.post("/api/dtmsvr/prepareWorkflow", Tx.workflow(gid, "transfer", "{\"amount\":5}",
+        rm.url("/resume")).json());
+    assertThat(again.json().at("/progresses/0/bin_data").asText())
+        .isEqualTo(java.util.Base64.getEncoder().encodeToString("debited".getBytes(StandardCharsets.UTF_8)));
+    assertSuccess(dtm.post("/api/dtmsvr/submit", "{\"gid\":\"" + gid + "\",\"trans_type\":\"workflow\","
+        + "\"req_extra\":{\"status\":\"succeed\"}}"));
+    restart();
+    assertThat(dtm.status(gid)).isEqualTo("succeed");
+  }
+
+  @Test
+  void aTccSubmittedBeforeTheRestartIsConfirmedByTheNextCoordinator() throws Exception {
+    String gid = "emb-tcc";
+    rm.on("/confirm", Participant.Reply.error());
+    assertSuccess(Api.prepare(dtm, Tx.of("tcc", gid).put("timeout_to_fail", 60)));
+    assertSuccess(dtm.post("/api/dtmsvr/registerBranch", Tx.branch("gid", gid, "trans_type", "tcc", "branch_id", "01",
+        "confirm", rm.url("/confirm"), "cancel", rm.url("/cancel"))));
+    assertSuccess(Api.submit(dtm, Tx.of("tcc", gid)));
+    Api.eventually().until(() -> rm.count(gid, "01", "confirm") >= 1);
+    restart();
+    rm.on("/confirm", Participant.Reply.ok());
+    awaitStatus(dtm, gid, "succeed");
+    assertThat(rm.count(gid, "01", "cancel")).isZero();
   }
 }
