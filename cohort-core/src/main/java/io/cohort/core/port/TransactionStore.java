@@ -66,6 +66,16 @@ public interface TransactionStore extends AutoCloseable {
    */
   List<Transaction> wakingAfter(Instant after, int limit);
 
+  /** The {@link #wakingAfter} rule for stores that hold everything in memory (ties broken by id). */
+  static List<Transaction> selectWakingAfter(java.util.Collection<Transaction> all, Instant after, int limit) {
+    java.util.Objects.requireNonNull(after, "after");
+    return all.stream()
+        .filter(t -> !t.isFinal() && t.nextWake() != null && t.nextWake().isAfter(after))
+        .sorted(java.util.Comparator.comparing(Transaction::nextWake).thenComparing(Transaction::id))
+        .limit(limit)
+        .toList();
+  }
+
   // ------------------------------------------------------------------ key-value entries (topics, admin data)
 
   /** The entry stored under ({@code category}, {@code key}), if any. */

@@ -152,12 +152,7 @@ public final class TestStore implements TransactionStore {
 
   @Override
   public synchronized List<Transaction> wakingAfter(Instant after, int limit) {
-    Objects.requireNonNull(after, "after");
-    return byGid.values().stream()
-        .filter(t -> !t.isFinal() && t.nextWake() != null && t.nextWake().isAfter(after))
-        .sorted(Comparator.comparing(Transaction::nextWake).thenComparing(Transaction::id))
-        .limit(limit)
-        .toList();
+    return TransactionStore.selectWakingAfter(byGid.values(), after, limit);
   }
 
   @Override
