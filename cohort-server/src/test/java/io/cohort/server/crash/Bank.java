@@ -20,13 +20,17 @@ import java.util.function.Predicate;
 /**
  * The participants of the crash tests: three real HTTP servers on loopback. {@code fast} serves the quick behaviours,
  * {@code slow} the slow and gated ones, {@code app} the msg check-back. A branch's behaviour is in its path, the same
- * on every participant: {@code /a/<behaviour>} for an action, {@code /c/<behaviour>} for a compensation.
+ * on every participant: {@code /a/<behaviour>} for an action, {@code /c/<behaviour>} for a compensation,
+ * {@code /confirm/<behaviour>} and {@code /cancel/<behaviour>} for a TCC branch's phase 2, {@code /xa/<behaviour>} for
+ * an XA branch's one phase-2 URL (commit and rollback alike).
  *
  * <ul>
  *   <li>{@code ok}: 200 SUCCESS at once.
  *   <li>{@code slow}: 200 SUCCESS after 300 to 800 ms (fixed per gid, branch and op).
  *   <li>{@code flaky}: 500 on the first two calls of each gid, branch and op, then 200.
- *   <li>{@code fail}: 409 FAILURE (a business failure: the saga must compensate).
+ *   <li>{@code fail}: 409 FAILURE (a business failure: the saga must compensate). In phase 2 (confirm, cancel, commit,
+ *       rollback), which must succeed, 409 FAILURE on the first two calls of each gid, branch and op, then 200: the
+ *       coordinator has to retry a FAILURE like any other error.
  *   <li>{@code gate}: waits while the {@link Gate} is closed, then 200. Lets a test hold calls in flight and kill the
  *       coordinator while they are.
  * </ul>
@@ -101,6 +105,11 @@ final class Bank implements AutoCloseable {
       p.on("/a/flaky", c -> flakily(p, c)).on("/c/flaky", c -> flakily(p, c));
       p.on("/a/fail", Reply.failure());
       p.on("/a/gate", this::gated).on("/c/gate", this::gated);
+      for (Behaviour b : Behaviour.values()) {
+        for (String prefix : List.of("/confirm/", "/cancel/", "/xa/")) {
+          p.on(prefix + b.path(), c -> phaseTwo(p, b, c));
+        }
+      }
     }
     app.on(QUERY_PREPARED, c -> {
       Boolean ok = checkBack.get(c.gid());
@@ -117,6 +126,26 @@ final class Bank implements AutoCloseable {
 
   String compensateUrl(Behaviour b) {
     return participant(b).url("/c/" + b.path());
+  }
+
+  String confirmUrl(Behaviour b) {
+    return participant(b).url("/confirm/" + b.path());
+  }
+
+  String cancelUrl(Behaviour b) {
+    return participant(b).url("/cancel/" + b.path());
+  }
+
+  String xaUrl(Behaviour b) {
+    return participant(b).url("/xa/" + b.path());
+  }
+
+  /**
+   * Phase 2: the earliest call of a gid, branch and op that {@code b} answers SUCCESS (1 for the first call). No
+   * coordinator can have recorded the branch as done before this call was received.
+   */
+  static int phaseTwoSucceedsOnCall(Behaviour b) {
+    return b == Behaviour.FLAKY || b == Behaviour.FAIL ? 3 : 1;
   }
 
   String queryPreparedUrl() {
@@ -170,6 +199,16 @@ final class Bank implements AutoCloseable {
 
   private static Reply flakily(Participant p, Call c) {
     return p.count(c.gid(), c.branchId(), c.op()) <= 2 ? Reply.error() : Reply.ok();
+  }
+
+  private Reply phaseTwo(Participant p, Behaviour b, Call c) {
+    return switch (b) {
+      case OK -> Reply.ok();
+      case SLOW -> slowly(c);
+      case FLAKY -> flakily(p, c);
+      case FAIL -> p.count(c.gid(), c.branchId(), c.op()) <= 2 ? Reply.failure() : Reply.ok();
+      case GATE -> gated(c);
+    };
   }
 
   private Reply gated(Call c) {

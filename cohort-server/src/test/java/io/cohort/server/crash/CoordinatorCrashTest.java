@@ -5,10 +5,14 @@ import static io.cohort.server.crash.Bank.Behaviour.FLAKY;
 import static io.cohort.server.crash.Bank.Behaviour.GATE;
 import static io.cohort.server.crash.Bank.Behaviour.OK;
 import static io.cohort.server.crash.Bank.Behaviour.SLOW;
+import static io.cohort.server.crash.Txn.Decision.ABORT;
+import static io.cohort.server.crash.Txn.Decision.SUBMIT;
+import static io.cohort.server.crash.Txn.Decision.TIMEOUT;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import io.cohort.server.crash.Bank.Behaviour;
+import io.cohort.server.crash.Txn.Decision;
 import io.cohort.server.crash.Txn.Mode;
 import io.cohort.server.crash.Txn.Step;
 import io.cohort.server.support.Participant.Call;
@@ -38,10 +42,10 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Crash safety of the coordinator on its durable embedded store, end to end.
  *
- * <p>Each test runs the real server as a separate JVM ({@link CoordinatorProcess}), drives sagas and msgs against real
- * HTTP participants on loopback ({@link Bank}: quick, slow, failing, flaky, and gated ones), kills the server with
- * SIGKILL at a chosen point, restarts it on the same data directory, and after the last restart waits until every
- * transaction is final. Then {@link Ledger#violations} checks the promises:
+ * <p>Each test runs the real server as a separate JVM ({@link CoordinatorProcess}), drives sagas, msgs, TCCs and XAs
+ * against real HTTP participants on loopback ({@link Bank}: quick, slow, failing, flaky, and gated ones), kills the
+ * server with SIGKILL at a chosen point, restarts it on the same data directory, and after the last restart waits until
+ * every transaction is final. Then {@link Ledger#violations} checks the promises:
  *
  * <ul>
  *   <li>every acknowledged transaction still exists and ends in the status its branches dictate (a saga with a FAILURE
@@ -53,14 +57,27 @@ import org.junit.jupiter.api.io.TempDir;
  *   <li>the key invariant: no compensation reached a participant before the action of the same branch had;
  *   <li>no action of a msg whose check-back said FAILURE was ever delivered, and a msg left prepared is delivered
  *       only after its check-back said SUCCESS;
- *   <li>a transaction that was final when its {@code wait_result} submit was answered gets no more calls.
+ *   <li>TCC and XA: every acknowledged {@code registerBranch} survives, and nothing the client did not register is
+ *       stored or called; an acknowledged submit ends {@code succeed} with every confirm (commit) delivered at least
+ *       once and no cancel (rollback) ever; an acknowledged abort, or a prepared one that outlived its
+ *       {@code timeout_to_fail}, ends {@code failed} with every registered branch's cancel (rollback) delivered at
+ *       least once and no confirm (commit) ever; a decision that got no answer may go either way, with the same
+ *       all-or-nothing calls. Phase-2 order holds across crashes and rounds: in that order (TCC last registered
+ *       first, XA registration order), a branch's first call is received only after the branch before it received
+ *       the call it answers SUCCESS to, so the first deliveries follow that order. The calls carry the branch's data
+ *       (GET when a TCC branch's is empty), and a FAILURE answer in phase 2 is retried, never turned around;
+ *   <li>a transaction that was final when its {@code wait_result} submit (or abort) was answered gets no more calls.
  * </ul>
  *
  * <p>Kill points: after submits were acknowledged but before any branch call completed; while calls are held in flight
  * at a participant; right after a participant answered (before the coordinator could record it) for a saga action, a
- * FAILURE, a check-back and a msg action; during compensations (held, and right after one answered); and repeatedly under
- * continuous load from client threads. The coordinator runs with short intervals (200 ms retries, 1 s check-back, 3 s
- * lease), so a test takes seconds; the whole class stays well under two minutes.
+ * FAILURE, a check-back and a msg action; during compensations (held, and right after one answered); while TCC
+ * confirms and cancels (after a client abort and after a timeout) and XA commits and rollbacks (likewise) are held in
+ * flight; right after a participant answered such a call (a confirm and a commit with more to come, a cancel and a
+ * rollback after an abort, the last cancel and the first rollback after a timeout, a commit answering FAILURE); and
+ * repeatedly under continuous load from client threads, all modes mixed. The coordinator runs with short intervals
+ * (200 ms retries, 1 s check-back and TCC/XA timeout, 3 s lease), so a test takes seconds; the whole class stays
+ * under two minutes.
  */
 @Timeout(value = 90, unit = TimeUnit.SECONDS)
 class CoordinatorCrashTest {
@@ -278,6 +295,92 @@ class CoordinatorCrashTest {
   }
 
   @Test
+  void killWhilePhaseTwoCallsAreInFlight() throws Exception {
+    coordinator.start();
+    bank.gate.close();
+    List<Txn> batch = new ArrayList<>();
+    // TCC runs phase 2 from the last registered branch (03) to the first (01): each holds at 0101, after the call to
+    // 03 completed and was recorded (for the timed-out one, after FAILURE twice, then SUCCESS).
+    for (int i = 0; i < 2; i++) {
+      Txn s = Txn.tcc("k6-tcc-submit-" + i, SUBMIT, step(OK, OK), step(GATE, OK), step(SLOW, OK));
+      batch.add(i == 0 ? s.waitResult() : s);
+      Txn a = Txn.tcc("k6-tcc-abort-" + i, ABORT, step(OK, OK), step(OK, GATE), step(OK, FLAKY));
+      batch.add(i == 0 ? a.waitResult() : a);
+    }
+    batch.add(Txn.tcc("k6-tcc-timeout", TIMEOUT, step(OK, SLOW), step(OK, GATE), step(OK, FAIL)));
+    // XA runs it in registration order: each holds at its gated branch.
+    for (int i = 0; i < 2; i++) {
+      Txn x = Txn.xa("k6-xa-submit-" + i, SUBMIT, OK, FLAKY, GATE);
+      batch.add(i == 0 ? x.waitResult() : x);
+    }
+    batch.add(Txn.xa("k6-xa-abort", ABORT, SLOW, GATE, OK).waitResult());
+    batch.add(Txn.xa("k6-xa-timeout-0", TIMEOUT, GATE, OK));
+    batch.add(Txn.xa("k6-xa-timeout-1", TIMEOUT, OK, FAIL, GATE));
+    List<Thread> clients = runConcurrently(batch);
+
+    await("phase-2 calls held in flight").atMost(HOLD).until(() -> bank.gate.held() >= 2 + 2 + 1 + 2 + 1 + 2);
+    coordinator.kill();
+    bank.gate.open();
+    join(clients);
+    coordinator.start();
+    List<Thread> resends = resendCutOffDecisions("k6");
+    assertThat(resends).as("wait_result decisions cut off by the crash").isNotEmpty();
+    join(resends);
+    settleAndVerify();
+  }
+
+  @Test
+  void killRightAfterPhaseTwoCallsWereAnswered() throws Exception {
+    List<Predicate<Call>> killPoints = List.of(
+        // a tcc confirm answered SUCCESS, the first of three (tcc-submit's 03): 0101 and 01 are still to come
+        c -> "tcc".equals(c.transType()) && "confirm".equals(c.op()) && "/confirm/ok".equals(c.path())
+            && "03".equals(c.branchId()),
+        // a tcc cancel after a client abort answered SUCCESS, in the middle (tcc-abort's 0101)
+        c -> "tcc".equals(c.transType()) && "cancel".equals(c.op()) && c.gid().endsWith("-abort")
+            && "0101".equals(c.branchId()),
+        // the last cancel of a timed-out tcc answered: next the coordinator would write failed
+        c -> "tcc".equals(c.transType()) && "cancel".equals(c.op()) && c.gid().endsWith("-timeout")
+            && "01".equals(c.branchId()),
+        // an xa commit answered SUCCESS in the middle (xa-submit's 0101)
+        c -> "xa".equals(c.transType()) && "commit".equals(c.op()) && "/xa/ok".equals(c.path())
+            && "0101".equals(c.branchId()),
+        // an xa commit answered FAILURE: retried until it succeeds, never turned into a rollback
+        c -> "xa".equals(c.transType()) && "commit".equals(c.op()) && "/xa/fail".equals(c.path()),
+        // the first rollback after a client abort answered
+        c -> "xa".equals(c.transType()) && "rollback".equals(c.op()) && c.gid().endsWith("-abort")
+            && "01".equals(c.branchId()),
+        // the first rollback of a timed-out xa answered
+        c -> "xa".equals(c.transType()) && "rollback".equals(c.op()) && c.gid().endsWith("-timeout")
+            && "01".equals(c.branchId()));
+    for (int k = 0; k < killPoints.size(); k++) {
+      coordinator.start();
+      // Resent while the next batch runs, so the next kill may cut some off again.
+      List<Thread> resends = resendCutOffDecisions("k7");
+      CompletableFuture<Call> fired = bank.afterFirstReply(killPoints.get(k), coordinator::killNow);
+      String p = "k7-" + k + "-";
+      // Branch ids 01, 0101, 03 in registration order; phase-2 order tcc 03, 0101, 01 and xa 01, 0101, 03.
+      List<Thread> clients = runConcurrently(List.of(
+          Txn.tcc(p + "tcc-submit", SUBMIT, step(OK, OK), step(SLOW, OK), step(OK, FLAKY)),
+          Txn.tcc(p + "tcc-submit-wait", SUBMIT, step(FLAKY, OK), step(FAIL, OK), step(SLOW, OK)).waitResult(),
+          Txn.tcc(p + "tcc-abort", ABORT, step(OK, SLOW), step(OK, OK), step(OK, FAIL)),
+          Txn.tcc(p + "tcc-timeout", TIMEOUT, step(OK, OK), step(OK, FLAKY)),
+          Txn.xa(p + "xa-submit", SUBMIT, OK, OK, SLOW),
+          Txn.xa(p + "xa-submit-wait", SUBMIT, SLOW, FAIL, OK).waitResult(),
+          Txn.xa(p + "xa-abort", ABORT, OK, FLAKY, OK).waitResult(),
+          Txn.xa(p + "xa-timeout", TIMEOUT, OK, SLOW)));
+      Call killedAfter = fired.get(HOLD.toSeconds(), TimeUnit.SECONDS);
+      coordinator.awaitKilled();
+      System.out.println("k7: killed right after " + killedAfter.gid() + " " + killedAfter.op() + "/"
+          + killedAfter.branchId() + " " + killedAfter.path() + " was answered");
+      join(clients);
+      join(resends);
+    }
+    coordinator.start();
+    join(resendCutOffDecisions("k7"));
+    settleAndVerify();
+  }
+
+  @Test
   void repeatedCrashesUnderContinuousLoad() throws Exception {
     coordinator.start();
     Random random = new Random(20260117L);
@@ -327,7 +430,7 @@ class CoordinatorCrashTest {
   /** A mix of everything, weighted towards what is most likely to go wrong in a crash. */
   private static Txn randomTxn(Random r, String gid) {
     boolean wait = r.nextInt(10) < 4;
-    Txn t = switch (r.nextInt(8)) {
+    Txn t = switch (r.nextInt(10)) {
       case 0 -> Txn.saga(gid, step(OK, OK), step(SLOW, SLOW), step(FLAKY, OK));
       case 1 -> Txn.saga(gid, step(SLOW, FLAKY), step(FAIL, OK), step(OK, OK));
       case 2 -> Txn.sagaDag(gid, Map.of(2, List.of(0, 1), 3, List.of(2)), step(SLOW, OK), step(FLAKY, SLOW),
@@ -337,13 +440,43 @@ class CoordinatorCrashTest {
           : Txn.msg(gid, Mode.MSG_SUBMIT, FLAKY, OK).concurrent();
       case 5 -> Txn.msg(gid, Mode.MSG_PREPARE_SUBMIT, FLAKY, OK);
       case 6 -> Txn.msg(gid, Mode.MSG_CHECK_BACK, SLOW);
-      default -> Txn.msg(gid, Mode.MSG_CHECK_BACK, OK).rolledBack();
+      case 7 -> Txn.msg(gid, Mode.MSG_CHECK_BACK, OK).rolledBack();
+      case 8 -> Txn.tcc(gid, decision(r), step(SLOW, OK), step(OK, FLAKY), step(FLAKY, SLOW));
+      default -> Txn.xa(gid, decision(r), OK, SLOW, FLAKY);
     };
-    return wait && t.mode != Mode.MSG_CHECK_BACK ? t.waitResult() : t;
+    return wait && t.mode != Mode.MSG_CHECK_BACK && t.decision != TIMEOUT ? t.waitResult() : t;
+  }
+
+  private static Decision decision(Random r) {
+    return Decision.values()[r.nextInt(Decision.values().length)];
   }
 
   private static Step step(Behaviour action, Behaviour compensate) {
     return new Step(action, compensate);
+  }
+
+  /**
+   * After a restart, the TCC and XA clients whose submit or abort a crash cut off send it again, as a DTM client
+   * would; the answer tells them whether it is now decided their way (see {@link Ledger#retryDecision}).
+   *
+   * @return one started client per resent decision
+   */
+  private List<Thread> resendCutOffDecisions(String tag) {
+    List<Thread> resends = new ArrayList<>();
+    for (Ledger.Entry e : ledger.entries()) {
+      if (e.decisionSent == null || e.decisionAcknowledged) {
+        continue;
+      }
+      resends.add(Thread.ofVirtual().name("resend-" + e.txn.gid).start(() -> {
+        try {
+          ledger.retryDecision(coordinator, e);
+          System.out.println(tag + ": " + e.txn.gid + " " + e.replies);
+        } catch (InterruptedException x) {
+          Thread.currentThread().interrupt();
+        }
+      }));
+    }
+    return resends;
   }
 
   /** Starts one client per transaction (a {@code wait_result} submit blocks its client until the round ends). */

@@ -144,14 +144,19 @@ final class CoordinatorProcess implements AutoCloseable {
 
   /** {@code query?gid=}: the transaction JSON, or null when the coordinator does not know the gid. */
   JsonNode query(String gid) throws IOException, InterruptedException {
+    JsonNode t = queryWithBranches(gid).get("transaction");
+    return t == null || t.isNull() ? null : t;
+  }
+
+  /** {@code query?gid=}: the whole answer, {@code transaction} (null when unknown) and its stored {@code branches}. */
+  JsonNode queryWithBranches(String gid) throws IOException, InterruptedException {
     HttpResponse<String> r = http.send(HttpRequest.newBuilder(
         uri("/api/dtmsvr/query?gid=" + URLEncoder.encode(gid, StandardCharsets.UTF_8)))
         .timeout(Duration.ofSeconds(15)).GET().build(), HttpResponse.BodyHandlers.ofString());
     if (r.statusCode() != 200) {
       throw new IOException("query " + gid + " answered " + r.statusCode() + ": " + r.body());
     }
-    JsonNode t = JSON.readTree(r.body()).get("transaction");
-    return t == null || t.isNull() ? null : t;
+    return JSON.readTree(r.body());
   }
 
   private boolean pingOnce() {

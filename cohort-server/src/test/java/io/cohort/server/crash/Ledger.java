@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.stream.Collectors;
@@ -27,6 +28,13 @@ import java.util.stream.Collectors;
  * end in success). An acknowledged transaction must exist after any number of crashes and end in the status its
  * branches dictate. A request that got no answer (the coordinator was killed, or down) may or may not have been
  * recorded: if the transaction exists it must end correctly too; if not, no participant may have heard of it.
+ *
+ * <p>A TCC or XA is acknowledged once its {@code prepare} was answered 200; each branch counts as registered once its
+ * {@code registerBranch} was, and the client's decision once its {@code submit} or {@code abort} was answered 200 (or
+ * 425 ONGOING to a {@code wait_result} one: decided, phase 2 still being retried). A client submits only when every
+ * registration was answered; otherwise, like a real client whose try failed, it aborts. A decision that got no answer
+ * may or may not have been recorded, so the outcome may be either way (a tcc or xa whose submit was lost is left
+ * prepared and times out), but the calls participants received must match the outcome.
  */
 final class Ledger {
 
@@ -37,6 +45,14 @@ final class Ledger {
     /** For a {@code wait_result} submit answered 200: how many calls the participants had received by then. */
     volatile int callsWhenAcknowledgedFinal = -1;
     final List<String> replies = Collections.synchronizedList(new ArrayList<>());
+    /** TCC, XA: branches whose {@code registerBranch} was sent (answered or not), by index. */
+    final Set<Integer> registerSent = ConcurrentHashMap.newKeySet();
+    /** TCC, XA: branches whose {@code registerBranch} was answered 200, by index. */
+    final Set<Integer> registered = ConcurrentHashMap.newKeySet();
+    /** TCC, XA: the decision the client sent ({@code submit} or {@code abort}), or null. */
+    volatile String decisionSent;
+    /** TCC, XA: the coordinator answered the decision (200, or 425 to a wait_result one). */
+    volatile boolean decisionAcknowledged;
 
     Entry(Txn txn) {
       this.txn = txn;
@@ -69,13 +85,95 @@ final class Ledger {
         bank.expectCheckBack(t.gid, t.committed);
         prepare(c, e);
       }
+      case TCC, XA -> {
+        if (!prepare(c, e)) {
+          break;
+        }
+        boolean all = true;
+        for (int i = 0; i < t.steps.size() && all; i++) {
+          all = register(c, e, i);
+        }
+        if (t.decision == Txn.Decision.TIMEOUT) {
+          break;
+        }
+        decide(c, e, all && t.decision == Txn.Decision.SUBMIT ? "submit" : "abort");
+      }
     }
     return e;
   }
 
+  private boolean register(CoordinatorProcess c, Entry e, int i) throws InterruptedException {
+    e.registerSent.add(i);
+    try {
+      CoordinatorProcess.Answer a = c.post("/api/dtmsvr/registerBranch", e.txn.registerBody(bank, i));
+      e.replies.add("register " + Txn.branchId(i) + " " + a.status());
+      if (a.status() == 200) {
+        e.registered.add(i);
+        return true;
+      }
+      if (a.status() == 409 && e.txn.decision == Txn.Decision.TIMEOUT && a.text().contains("not prepared")) {
+        return false; // it outlived its short timeout_to_fail before this registration: refusing is right
+      }
+      clientViolations.add(e.txn + ": registerBranch " + Txn.branchId(i) + " answered " + a.status() + " " + a.text());
+    } catch (IOException x) {
+      e.replies.add("register " + Txn.branchId(i) + ": no answer (" + x.getClass().getSimpleName() + ")");
+    }
+    return false;
+  }
+
+  /** TCC, XA: sends {@code submit} or {@code abort}. */
+  private void decide(CoordinatorProcess c, Entry e, String op) throws InterruptedException {
+    e.decisionSent = op;
+    try {
+      CoordinatorProcess.Answer a = c.post("/api/dtmsvr/" + op, e.txn.decisionBody());
+      e.replies.add(op + " " + a.status());
+      if (a.status() == 200) {
+        e.decisionAcknowledged = true;
+        if (e.txn.waitResult) {
+          e.callsWhenAcknowledgedFinal = callsOf(e.txn.gid).size();
+        }
+      } else if (a.status() == 425 && e.txn.waitResult && a.text().contains("ONGOING")) {
+        e.decisionAcknowledged = true;
+      } else {
+        clientViolations.add(e.txn + ": " + op + " answered " + a.status() + " " + a.text());
+      }
+    } catch (IOException x) {
+      e.replies.add(op + ": no answer (" + x.getClass().getSimpleName() + ")");
+    }
+  }
+
+  /**
+   * TCC, XA: a client resending a decision that got no answer, after the coordinator came back. 200 (or 425 ONGOING)
+   * means it is decided that way now; 409 because it is already final that way too. A 409 because it went the other
+   * way (a lost submit, timed out since) leaves the decision unacknowledged: the outcome is then the timeout's. No
+   * answer (the coordinator was killed again meanwhile) leaves it unacknowledged too.
+   */
+  void retryDecision(CoordinatorProcess c, Entry e) throws InterruptedException {
+    String op = e.decisionSent;
+    if (op == null || e.decisionAcknowledged) {
+      throw new IllegalStateException(e.txn + ": no unanswered decision to resend");
+    }
+    boolean submit = op.equals("submit");
+    try {
+      CoordinatorProcess.Answer a = c.post("/api/dtmsvr/" + op, e.txn.decisionBody());
+      e.replies.add("retried " + op + " " + a.status());
+      boolean refused = a.status() == 409;
+      if (a.status() == 200 || (a.status() == 425 && a.text().contains("ONGOING"))
+          || (refused && a.text().contains(submit ? "current status 'succeed'" : "current status 'failed'"))) {
+        e.decisionAcknowledged = true;
+      } else if (!(submit && refused && (a.text().contains("current status 'aborting'")
+          || a.text().contains("current status 'failed'")))) {
+        clientViolations.add(e.txn + ": retried " + op + " answered " + a.status() + " " + a.text());
+      }
+    } catch (IOException x) {
+      e.replies.add("retried " + op + ": no answer (" + x.getClass().getSimpleName() + ")");
+    }
+  }
+
   private boolean prepare(CoordinatorProcess c, Entry e) throws InterruptedException {
     try {
-      CoordinatorProcess.Answer a = c.post("/api/dtmsvr/prepare", e.txn.body(bank, false));
+      CoordinatorProcess.Answer a = c.post("/api/dtmsvr/prepare",
+          e.txn.isTwoPhase() ? e.txn.prepareBody() : e.txn.body(bank, false));
       e.replies.add("prepare " + a.status());
       if (a.status() == 200) {
         e.acknowledged = true;
@@ -180,7 +278,9 @@ final class Ledger {
     for (Entry e : entries) {
       Txn t = e.txn;
       List<Call> calls = byGid.getOrDefault(t.gid, List.of());
-      JsonNode stored = c.query(t.gid);
+      JsonNode answer = c.queryWithBranches(t.gid);
+      JsonNode stored = answer.get("transaction") == null || answer.get("transaction").isNull() ? null
+          : answer.get("transaction");
       String status = stored == null ? "absent" : stored.get("status").asText();
       String before = settled.get(t.gid);
       if (before != null && !before.equals(status)) {
@@ -195,18 +295,159 @@ final class Ledger {
         }
         continue;
       }
-      if (!status.equals(t.expectedStatus())) {
-        out.add(t + ": status " + status + ", expected " + t.expectedStatus() + " (replies " + e.replies
+      Set<String> allowed = allowedStatuses(e);
+      if (!allowed.contains(status)) {
+        out.add(t + ": status " + status + ", expected " + String.join(" or ", allowed) + " (replies " + e.replies
             + ", reason '" + stored.path("rollback_reason").asText("") + "')");
       }
       if (e.callsWhenAcknowledgedFinal >= 0 && calls.size() != e.callsWhenAcknowledgedFinal) {
         out.add(t + ": final when acknowledged with " + e.callsWhenAcknowledgedFinal + " calls, now "
             + describe(calls));
       }
-      List<String> problems = t.isSaga() ? sagaProblems(t, status, calls) : msgProblems(t, status, calls);
-      problems.forEach(p -> out.add(t + ": " + p + "; calls " + describe(calls)));
+      List<String> problems = t.isSaga() ? sagaProblems(t, status, calls)
+          : t.isMsg() ? msgProblems(t, status, calls)
+          : twoPhaseProblems(e, status, stored, answer.path("branches"), calls);
+      problems.forEach(p -> out.add(t + ": " + p + "; replies " + e.replies + "; calls " + describe(calls)));
     }
     return out;
+  }
+
+  /**
+   * The final statuses a transaction may end in, given what the coordinator acknowledged. A saga or msg: the one its
+   * branches dictate. A TCC or XA: that of the decision when it was acknowledged; failed when the client never sent a
+   * submit (it aborted, or left it to time out); either when its submit got no answer.
+   */
+  private static Set<String> allowedStatuses(Entry e) {
+    if (!e.txn.isTwoPhase()) {
+      return Set.of(e.txn.expectedStatus());
+    }
+    if (e.decisionAcknowledged) {
+      return Set.of("submit".equals(e.decisionSent) ? "succeed" : "failed");
+    }
+    return "submit".equals(e.decisionSent) ? Set.of("succeed", "failed") : Set.of("failed");
+  }
+
+  /**
+   * TCC and XA. Stored branches: exactly those the client sent a registration for, every acknowledged one among them.
+   * Calls: only the phase-2 ops of stored branches, at the branch's URL, with its data (a TCC branch with empty data
+   * by GET, anything else by POST). Succeed: every branch's confirm (commit) delivered at least once, no cancel
+   * (rollback) ever. Failed: every stored branch's cancel (rollback) delivered at least once, no confirm (commit)
+   * ever; a timed-out one says so in its reason. Order, across crashes and rounds: in phase-2 order (TCC from the
+   * last registered branch to the first, XA in registration order), a branch's first call is received only after the
+   * branch before it received the earliest call it answers SUCCESS to ({@link Bank#phaseTwoSucceedsOnCall}); the
+   * coordinator cannot have recorded that branch done any sooner. So the first deliveries follow phase-2 order, and
+   * no branch is called while the one before it still waits for its success.
+   */
+  private static List<String> twoPhaseProblems(Entry e, String status, JsonNode stored, JsonNode branches,
+      List<Call> calls) {
+    Txn t = e.txn;
+    List<String> out = new ArrayList<>();
+    Set<Integer> storedBranches = new TreeSet<>();
+    Map<String, String> rowStatus = new HashMap<>();
+    for (JsonNode b : branches) {
+      String id = b.path("branch_id").asText();
+      String op = b.path("op").asText();
+      int i = t.branchIndex(id);
+      if (i < 0 || !e.registerSent.contains(i)) {
+        out.add("stores branch " + id + " (" + op + "), which the client never registered");
+        continue;
+      }
+      if (!op.equals(t.forwardOp()) && !op.equals(t.backwardOp())) {
+        out.add("stores branch " + id + " with op " + op);
+      }
+      storedBranches.add(i);
+      rowStatus.put(id + "/" + op, b.path("status").asText());
+    }
+    for (int i : e.registered) {
+      if (!storedBranches.contains(i)) {
+        out.add("registration of branch " + Txn.branchId(i) + " was acknowledged, yet the branch is not stored");
+      }
+    }
+    Map<Integer, List<Call>> forward = new TreeMap<>();
+    Map<Integer, List<Call>> backward = new TreeMap<>();
+    for (Call c : calls) {
+      int i = c.branchId() == null ? -1 : t.branchIndex(c.branchId());
+      boolean fwd = t.forwardOp().equals(c.op());
+      if (!t.transType().equals(c.transType()) || i < 0 || !(fwd || t.backwardOp().equals(c.op()))) {
+        out.add("malformed call " + describe(c));
+        continue;
+      }
+      if (!storedBranches.contains(i)) {
+        out.add(c.op() + " of branch " + c.branchId() + ", which was never registered");
+        continue;
+      }
+      String data = t.branchData(i);
+      String method = t.mode == Mode.XA || !data.isEmpty() ? "POST" : "GET";
+      String path = t.phaseTwoPath(i, c.op());
+      if (!path.equals(c.path()) || !method.equals(c.method()) || !data.equals(c.body())) {
+        out.add("call went to the wrong place or lost its data: " + c.method() + " " + describe(c) + " body '"
+            + c.body() + "', expected " + method + " " + path + " '" + data + "'");
+      }
+      (fwd ? forward : backward).computeIfAbsent(i, k -> new ArrayList<>()).add(c);
+    }
+    if (status.equals("succeed")) {
+      if (!backward.isEmpty()) {
+        out.add("succeeded, yet " + t.backwardOp() + " was delivered to branch(es) " + ids(backward.keySet()));
+      }
+      if (storedBranches.size() != t.steps.size()) {
+        out.add("succeeded with only branches " + ids(storedBranches) + " registered; the client submits after all");
+      }
+      for (int i : storedBranches) {
+        if (!forward.containsKey(i)) {
+          out.add("succeeded, but the " + t.forwardOp() + " of branch " + Txn.branchId(i) + " was never delivered");
+        }
+        if (!"succeed".equals(rowStatus.get(Txn.branchId(i) + "/" + t.forwardOp()))) {
+          out.add("succeeded, but branch " + Txn.branchId(i) + " " + t.forwardOp() + " is stored as "
+              + rowStatus.get(Txn.branchId(i) + "/" + t.forwardOp()));
+        }
+      }
+      orderProblems(t, storedBranches, forward, t.forwardOp(), out);
+    } else if (status.equals("failed")) {
+      if (!forward.isEmpty()) {
+        out.add("failed, yet " + t.forwardOp() + " was delivered to branch(es) " + ids(forward.keySet()));
+      }
+      for (int i : storedBranches) {
+        if (!backward.containsKey(i)) {
+          out.add("failed, but the " + t.backwardOp() + " of registered branch " + Txn.branchId(i)
+              + " was never delivered");
+        }
+      }
+      orderProblems(t, storedBranches, backward, t.backwardOp(), out);
+      String reason = stored.path("rollback_reason").asText("");
+      if (t.decision == Txn.Decision.TIMEOUT && !reason.startsWith("Timeout after")) {
+        out.add("left prepared to time out, yet failed with reason '" + reason + "'");
+      }
+    }
+    return out;
+  }
+
+  private static void orderProblems(Txn t, Set<Integer> branches, Map<Integer, List<Call>> calls, String op,
+      List<String> out) {
+    List<Integer> order = new ArrayList<>(branches); // registration order: index order
+    if (t.mode == Mode.TCC) {
+      Collections.reverse(order);
+    }
+    for (int k = 1; k < order.size(); k++) {
+      int before = order.get(k - 1);
+      int next = order.get(k);
+      List<Call> nextCalls = calls.get(next);
+      if (nextCalls == null) {
+        continue; // reported as never delivered
+      }
+      int succeedsOn = Bank.phaseTwoSucceedsOnCall(t.phaseTwoBehaviour(before, op));
+      List<Call> beforeCalls = calls.getOrDefault(before, List.of());
+      if (beforeCalls.size() < succeedsOn) {
+        out.add("phase-2 order: " + op + " of " + Txn.branchId(next) + " was delivered, but " + Txn.branchId(before)
+            + ", due before it, never received the call it answers SUCCESS to (" + beforeCalls.size() + " calls)");
+      } else if (nextCalls.get(0).atNanos() < beforeCalls.get(succeedsOn - 1).atNanos()) {
+        out.add("phase-2 order: " + op + " of " + Txn.branchId(next) + " was delivered before " + Txn.branchId(before)
+            + ", due before it, could have answered SUCCESS");
+      }
+    }
+  }
+
+  private static String ids(Set<Integer> indexes) {
+    return indexes.stream().map(Txn::branchId).collect(Collectors.joining(", ", "[", "]"));
   }
 
   private static List<String> sagaProblems(Txn t, String status, List<Call> calls) {
@@ -361,7 +602,10 @@ final class Ledger {
   String summary() {
     Map<String, Integer> counts = new TreeMap<>();
     for (Entry e : entries) {
-      String key = e.txn.mode + (e.acknowledged ? " acked " : " unacked ") + settled.getOrDefault(e.txn.gid, "?");
+      String decided = !e.txn.isTwoPhase() || e.decisionSent == null ? ""
+          : e.decisionAcknowledged ? " " + e.decisionSent + "-acked" : " " + e.decisionSent + "-unanswered";
+      String key = e.txn.kind() + (e.acknowledged ? " acked" : " unacked") + decided + " "
+          + settled.getOrDefault(e.txn.gid, "?");
       counts.merge(key, 1, Integer::sum);
     }
     return entries.size() + " transactions (" + acknowledged() + " acknowledged), " + bank.calls().size()
