@@ -11,20 +11,30 @@ import static io.cohort.server.crash.Txn.Decision.TIMEOUT;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.cohort.server.crash.Bank.Behaviour;
 import io.cohort.server.crash.Txn.Decision;
 import io.cohort.server.crash.Txn.Mode;
 import io.cohort.server.crash.Txn.Step;
+import io.cohort.server.support.Participant;
 import io.cohort.server.support.Participant.Call;
+import io.cohort.server.support.Participant.Reply;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -43,9 +53,9 @@ import org.junit.jupiter.api.io.TempDir;
  * Crash safety of the coordinator on its durable embedded store, end to end.
  *
  * <p>Each test runs the real server as a separate JVM ({@link CoordinatorProcess}), drives sagas, msgs, TCCs and XAs
- * against real HTTP participants on loopback ({@link Bank}: quick, slow, failing, flaky, and gated ones), kills the
- * server with SIGKILL at a chosen point, restarts it on the same data directory, and after the last restart waits until
- * every transaction is final. Then {@link Ledger#violations} checks the promises:
+ * (workflows: see below) against real HTTP participants on loopback ({@link Bank}: quick, slow, failing, flaky, and
+ * gated ones), kills the server with SIGKILL at a chosen point, restarts it on the same data directory, and after the
+ * last restart waits until every transaction is final. Then {@link Ledger#violations} checks the promises:
  *
  * <ul>
  *   <li>every acknowledged transaction still exists and ends in the status its branches dictate (a saga with a FAILURE
@@ -69,13 +79,24 @@ import org.junit.jupiter.api.io.TempDir;
  *   <li>a transaction that was final when its {@code wait_result} submit (or abort) was answered gets no more calls.
  * </ul>
  *
+ * <p>Workflows have their own test and checks, without the {@link Ledger}: the client runs and records the steps, the
+ * coordinator only resumes an unfinished one through its callback. Clients prepare workflows, record one or two steps
+ * each and "crash"; the coordinator is killed while a resume call of every workflow is held in flight at the callback,
+ * and a resume call received after the restart replays the progress ({@code prepareWorkflow}), records the missing
+ * steps and submits {@code succeed} or {@code failed}. Then every workflow ends in the status (result, rollback reason)
+ * its client submitted; the steps recorded before the crash are exactly what the first resume after the restart
+ * replays, and every recorded step is stored exactly (branch id, op, status, data); every workflow got a resume call
+ * after the restart; no resume call arrives after its submit was acknowledged (but one already in flight); and every
+ * resume call is a POST with branch id {@code 00}, op = the workflow name and the workflow input as its body.
+ *
  * <p>Kill points: after submits were acknowledged but before any branch call completed; while calls are held in flight
  * at a participant; right after a participant answered (before the coordinator could record it) for a saga action, a
  * FAILURE, a check-back and a msg action; during compensations (held, and right after one answered); while TCC
  * confirms and cancels (after a client abort and after a timeout) and XA commits and rollbacks (likewise) are held in
  * flight; right after a participant answered such a call (a confirm and a commit with more to come, a cancel and a
  * rollback after an abort, the last cancel and the first rollback after a timeout, a commit answering FAILURE); and
- * repeatedly under continuous load from client threads, all modes mixed. The coordinator runs with short intervals
+ * repeatedly under continuous load from client threads, all modes mixed; and while workflow resume calls are held in
+ * flight at the callback. The coordinator runs with short intervals
  * (200 ms retries, 1 s check-back and TCC/XA timeout, 3 s lease), so a test takes seconds; the whole class stays
  * under two minutes.
  */
@@ -83,6 +104,7 @@ import org.junit.jupiter.api.io.TempDir;
 class CoordinatorCrashTest {
   private static final Duration SETTLE = Duration.ofSeconds(60);
   private static final Duration HOLD = Duration.ofSeconds(15);
+  private static final ObjectMapper JSON = new ObjectMapper();
 
   @TempDir
   Path tmp;
@@ -425,6 +447,246 @@ class CoordinatorCrashTest {
     assertThat(coordinator.kills()).isEqualTo(5);
     assertThat(ledger.acknowledged()).as("acknowledged transactions under load").isGreaterThan(20);
     settleAndVerify();
+  }
+
+  /** One recorded workflow step, as {@code registerBranch} sends it and {@code query} returns it. */
+  private record WfStep(String branchId, String op, String status, String data) {
+    ObjectNode registerBody(String gid) {
+      return JSON.createObjectNode().put("gid", gid).put("trans_type", "workflow").put("branch_id", branchId)
+          .put("op", op).put("status", status).put("data", data);
+    }
+
+    /** The step as stored: empty data is left out of {@code bin_data}. */
+    String stored() {
+      return branchId + " " + op + " " + status + " " + (data.isEmpty() ? "-" : b64(data));
+    }
+
+    static String stored(JsonNode b) {
+      return b.path("branch_id").asText() + " " + b.path("op").asText() + " " + b.path("status").asText() + " "
+          + (b.has("bin_data") ? b.get("bin_data").asText() : "-");
+    }
+  }
+
+  /**
+   * A workflow of {@link #killWhileWorkflowResumesAreInFlight}: its name and input, every step its client records, how
+   * many of them before its first client "crashes", and the status it submits.
+   */
+  private record Wf(String gid, String name, String input, List<WfStep> steps, int recordedBeforeCrash,
+      boolean succeeds) {
+    String reason() {
+      return succeeds ? "" : "insufficient funds in " + gid;
+    }
+
+    String result() {
+      return succeeds ? b64("done " + gid) : "";
+    }
+  }
+
+  @Test
+  void killWhileWorkflowResumesAreInFlight() throws Exception {
+    String resumePath = "/wf-resume";
+    List<Wf> flows = new ArrayList<>();
+    for (int i = 0; i < 6; i++) {
+      String gid = "k8-wf-" + i;
+      boolean succeeds = i % 3 != 2;
+      List<WfStep> steps = succeeds
+          ? List.of(new WfStep("01", "action", "succeed", "{\"debited\":" + (10 + i) + "}"),
+              new WfStep("02", "action", "succeed", ""),
+              new WfStep("03", "action", "succeed", "{\"credited\":" + (10 + i) + "}"))
+          : List.of(new WfStep("01", "action", "succeed", "{\"debited\":" + (10 + i) + "}"),
+              new WfStep("02", "action", "failed", "insufficient funds"),
+              new WfStep("01", "compensate", "succeed", ""));
+      flows.add(new Wf(gid, i % 2 == 0 ? "transfer" : "refund", "{\"gid\":\"" + gid + "\",\"amount\":" + (10 + i)
+          + "}", steps, 1 + i % 2, succeeds));
+    }
+    Map<String, Wf> byGid = new ConcurrentHashMap<>();
+    flows.forEach(f -> byGid.put(f.gid(), f));
+
+    // The resumed clients: a resume call received after the restart replays the progress (prepareWorkflow), records
+    // the missing steps and submits. One received before the kill is held at the gate; its client dies with the
+    // coordinator (it answers an error once let through, touching nothing), so only a call after the restart resumes.
+    AtomicInteger epoch = new AtomicInteger();
+    Set<String> heldGids = ConcurrentHashMap.newKeySet();
+    Map<String, List<String>> firstReplay = new ConcurrentHashMap<>();
+    Map<String, Long> submitAckedAt = new ConcurrentHashMap<>();
+    List<String> clientProblems = Collections.synchronizedList(new ArrayList<>());
+    Map<String, Object> locks = new ConcurrentHashMap<>();
+    Participant callback = new Participant();
+    callback.on(resumePath, c -> {
+      int arrivedIn = epoch.get();
+      Wf f = c.gid() == null ? null : byGid.get(c.gid());
+      if (arrivedIn == 0) {
+        if (f != null) {
+          heldGids.add(f.gid());
+        }
+        bank.gate.pass();
+        return Reply.error();
+      }
+      if (f == null) {
+        return Reply.error();
+      }
+      synchronized (locks.computeIfAbsent(f.gid(), g -> new Object())) {
+        try {
+          return resumeWorkflow(f, resumePath, callback, firstReplay, submitAckedAt, clientProblems);
+        } catch (IOException e) {
+          return Reply.error();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return Reply.error();
+        }
+      }
+    });
+    try {
+      coordinator.start();
+      bank.gate.close();
+      // The first clients: prepare, record one or two steps, then "crash" (no submit).
+      for (Wf f : flows) {
+        JsonNode prepared = prepareWorkflow(f, callback.url(resumePath));
+        assertThat(prepared.at("/transaction/status").asText()).as(f.gid()).isEqualTo("prepared");
+        assertThat(prepared.get("progresses")).as(f.gid()).isEmpty();
+        for (WfStep s : f.steps().subList(0, f.recordedBeforeCrash())) {
+          CoordinatorProcess.Answer a = coordinator.post("/api/dtmsvr/registerBranch", s.registerBody(f.gid())
+              .toString());
+          assertThat(a.status()).as("record " + s + " of " + f.gid() + ": " + a.text()).isEqualTo(200);
+        }
+      }
+      // Resumes come at the 200 ms retry interval, each held at the gate (and answered by nobody) until the kill.
+      await("a resume call of every workflow held in flight").atMost(HOLD)
+          .until(() -> heldGids.size() == flows.size() && bank.gate.held() >= flows.size());
+      coordinator.kill();
+      epoch.set(1);
+      bank.gate.open();
+      long restartedAt = System.nanoTime();
+      coordinator.start();
+
+      await("every workflow submitted and final").atMost(SETTLE).pollInterval(Duration.ofMillis(100))
+          .ignoreExceptionsInstanceOf(IOException.class).untilAsserted(() -> {
+            List<String> open = new ArrayList<>();
+            for (Wf f : flows) {
+              JsonNode t = coordinator.query(f.gid());
+              String status = t == null ? "absent" : t.get("status").asText();
+              if (!submitAckedAt.containsKey(f.gid()) || !(status.equals("succeed") || status.equals("failed"))) {
+                open.add(f.gid() + " is " + status);
+              }
+            }
+            assertThat(open).as("workflows not finished yet").isEmpty();
+          });
+      long settledMs = (System.nanoTime() - restartedAt) / 1_000_000;
+      // Five retry intervals of quiet: a finished workflow must get no more resume calls.
+      Thread.sleep(1000);
+
+      List<String> violations = new ArrayList<>(clientProblems);
+      List<Call> calls = callback.calls();
+      for (Call c : calls) {
+        Wf f = c.gid() == null ? null : byGid.get(c.gid());
+        if (f == null) {
+          violations.add("resume call for a gid no client used: " + c);
+        } else if (!resumePath.equals(c.path()) || !"POST".equals(c.method()) || !"workflow".equals(c.transType())
+            || !"00".equals(c.branchId()) || !f.name().equals(c.op()) || !f.input().equals(c.body())) {
+          violations.add(f.gid() + ": malformed resume call " + c.method() + " " + c.path() + " trans_type="
+              + c.transType() + " branch_id=" + c.branchId() + " op=" + c.op() + " body=" + c.body()
+              + ", expected POST " + resumePath + " workflow/00/" + f.name() + " " + f.input());
+        }
+      }
+      for (Wf f : flows) {
+        String gid = f.gid();
+        List<Call> mine = calls.stream().filter(c -> gid.equals(c.gid())).toList();
+        if (mine.stream().noneMatch(c -> c.atNanos() > restartedAt)) {
+          violations.add(gid + ": no resume call after the restart");
+        }
+        List<String> recordedBefore = f.steps().subList(0, f.recordedBeforeCrash()).stream().map(WfStep::stored)
+            .toList();
+        if (!recordedBefore.equals(firstReplay.get(gid))) {
+          violations.add(gid + ": the first resume after the restart replayed " + firstReplay.get(gid)
+              + ", recorded before the crash " + recordedBefore);
+        }
+        Long acked = submitAckedAt.get(gid);
+        long late = acked == null ? 0 : mine.stream().filter(c -> c.atNanos() > acked).count();
+        if (late > 1) {
+          violations.add(gid + ": " + late + " resume calls after its submit was acknowledged");
+        }
+        JsonNode q = coordinator.queryWithBranches(gid);
+        JsonNode t = q.get("transaction");
+        String expected = f.succeeds() ? "succeed" : "failed";
+        if (t == null || t.isNull() || !expected.equals(t.path("status").asText())) {
+          violations.add(gid + ": ends " + (t == null || t.isNull() ? "absent" : t.path("status").asText())
+              + ", its client submitted " + expected);
+        } else if (!f.reason().equals(t.path("rollback_reason").asText())
+            || !f.result().equals(t.path("result").asText())) {
+          violations.add(gid + ": result " + t.path("result") + ", rollback_reason " + t.path("rollback_reason")
+              + ", expected " + f.result() + " and " + f.reason());
+        }
+        List<String> stored = new ArrayList<>();
+        q.path("branches").forEach(b -> stored.add(WfStep.stored(b)));
+        List<String> all = f.steps().stream().map(WfStep::stored).toList();
+        if (!all.equals(stored)) {
+          violations.add(gid + ": stored steps " + stored + ", recorded " + all);
+        }
+      }
+      String summary = flows.size() + " workflows, " + calls.size() + " resume calls ("
+          + calls.stream().filter(c -> c.atNanos() > restartedAt).count() + " after the restart); "
+          + coordinator.kills() + " kills, " + coordinator.starts() + " starts; all final " + settledMs
+          + " ms after the restart";
+      System.out.println("k8: " + summary);
+      assertThat(violations).as("workflow crash-safety violations; " + summary).isEmpty();
+    } finally {
+      bank.gate.open();
+      callback.close();
+    }
+  }
+
+  /** prepareWorkflow as a workflow client sends it (no retry_interval: the coordinator's 200 ms). */
+  private JsonNode prepareWorkflow(Wf f, String callbackUrl) throws IOException, InterruptedException {
+    ObjectNode custom = JSON.createObjectNode().put("name", f.name()).put("data", b64(f.input()));
+    ObjectNode body = JSON.createObjectNode().put("gid", f.gid()).put("trans_type", "workflow")
+        .put("custom_data", custom.toString()).put("query_prepared", callbackUrl);
+    CoordinatorProcess.Answer a = coordinator.post("/api/dtmsvr/prepareWorkflow", body.toString());
+    if (a.status() != 200) {
+      throw new IOException("prepareWorkflow " + f.gid() + " answered " + a.status() + ": " + a.text());
+    }
+    return JSON.readTree(a.text());
+  }
+
+  /**
+   * The resumed client of {@code f}: replays the recorded progress, checks it against its plan, records the missing
+   * steps and submits. Anything the coordinator does not answer 200 ends this attempt (the next resume retries).
+   */
+  private Reply resumeWorkflow(Wf f, String resumePath, Participant callback, Map<String, List<String>> firstReplay,
+      Map<String, Long> submitAckedAt, List<String> problems) throws IOException, InterruptedException {
+    JsonNode replay = prepareWorkflow(f, callback.url(resumePath));
+    String status = replay.at("/transaction/status").asText();
+    List<String> progress = new ArrayList<>();
+    replay.path("progresses").forEach(b -> progress.add(WfStep.stored(b)));
+    firstReplay.putIfAbsent(f.gid(), List.copyOf(progress));
+    List<String> planned = f.steps().stream().map(WfStep::stored).toList();
+    if (progress.size() > planned.size() || !planned.subList(0, progress.size()).equals(progress)) {
+      problems.add(f.gid() + ": replayed progress " + progress + " is not a prefix of the recorded steps " + planned);
+      return Reply.error();
+    }
+    if (!status.equals("prepared")) {
+      return Reply.ok(); // finished already (a resume that raced the submit)
+    }
+    for (WfStep s : f.steps().subList(progress.size(), f.steps().size())) {
+      CoordinatorProcess.Answer a = coordinator.post("/api/dtmsvr/registerBranch", s.registerBody(f.gid())
+          .toString());
+      if (a.status() != 200) {
+        return Reply.error();
+      }
+    }
+    ObjectNode extra = JSON.createObjectNode().put("status", f.succeeds() ? "succeed" : "failed")
+        .put("result", f.result()).put("rollback_reason", f.reason());
+    ObjectNode submit = JSON.createObjectNode().put("gid", f.gid()).put("trans_type", "workflow");
+    submit.set("req_extra", extra);
+    CoordinatorProcess.Answer a = coordinator.post("/api/dtmsvr/submit", submit.toString());
+    if (a.status() != 200) {
+      return Reply.error();
+    }
+    submitAckedAt.putIfAbsent(f.gid(), System.nanoTime());
+    return Reply.ok();
+  }
+
+  private static String b64(String s) {
+    return Base64.getEncoder().encodeToString(s.getBytes(StandardCharsets.UTF_8));
   }
 
   /** A mix of everything, weighted towards what is most likely to go wrong in a crash. */
