@@ -5,8 +5,9 @@ package io.cohort.client;
  *
  * <p>{@link #retryable()} tells a caller (or a branch handler deciding what to answer the coordinator) whether the
  * same call may succeed later: a lost database connection is retryable, a request missing its {@code gid} is not.
- * Handlers usually map a non-retryable exception to the DTM {@code FAILURE} answer and a retryable one to an
- * "ongoing / try again" answer so the coordinator calls back.
+ * It does not decide a branch's answer to the coordinator: only a deliberate business "no"
+ * ({@code BranchFailedException}) becomes FAILURE; any other exception, retryable or not, is answered as an error the
+ * coordinator retries, so a bug never aborts a transaction (see {@code io.cohort.client.participant.BranchResponse}).
  */
 public class CohortClientException extends RuntimeException {
   private static final long serialVersionUID = 1L;
