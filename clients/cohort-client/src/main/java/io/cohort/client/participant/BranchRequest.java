@@ -91,7 +91,14 @@ public final class BranchRequest {
     return barrier.op();
   }
 
-  /** The barrier of this request (the same object on every call, so several protected calls take 01, 02, ...). */
+  /**
+   * The barrier of this request (the same object on every call, so several protected calls take 01, 02, ...).
+   *
+   * <p>Caution: every call through it takes the next barrier id, retries included. Work that a retrying runner such as
+   * {@code LocalTransactions} may repeat must build a fresh barrier per attempt ({@code BranchBarrier.fromQuery} on
+   * {@link #query()}), or the repeat writes id 02 and a duplicate delivery, which starts again at 01, is no longer
+   * recognised.
+   */
   public BranchBarrier barrier() {
     return barrier;
   }
