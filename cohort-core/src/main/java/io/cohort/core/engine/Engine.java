@@ -31,6 +31,8 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.BiFunction;
+import java.util.function.Supplier;
 
 /**
  * The engine: client commands (prepare, submit, abort, forceStop, reset) and the processing round.
@@ -164,9 +166,10 @@ public final class Engine {
    */
   public Transaction registerBranch(RegisterBranch cmd) {
     cmd.validate();
-    for (int attempt = 0; attempt < 64; attempt++) {
-      Transaction t = find(cmd.gid()).orElseThrow(() -> CohortException.failure(
-          "no transaction with gid '" + cmd.gid() + "'; prepare it before registering branches"));
+    Supplier<CohortException> missing = () -> CohortException.failure(
+        "no transaction with gid '" + cmd.gid() + "'; prepare it before registering branches");
+    // More attempts than other commands: the branches of one transaction are often registered concurrently.
+    return change(cmd.gid(), null, 64, missing, (t, now) -> {
       if (t.type() != cmd.type()) {
         throw typeMismatch(t, cmd.type());
       }
@@ -174,7 +177,6 @@ public final class Engine {
         throw CohortException.failure("transaction " + t.gid() + " is " + t.status().wire()
             + ", not prepared; branches can only be registered while it is prepared");
       }
-      Instant now = clock.instant();
       List<Branch> rows = branchRows(cmd, now);
       if (t.branches().size() + rows.size() > MAX_BRANCHES) {
         throw CohortException.failure("transaction " + t.gid() + " has " + t.branches().size()
@@ -196,12 +198,8 @@ public final class Engine {
         Duration base = Backoff.base(t, settings.plan());
         next = next.withSchedule(now.plus(base), t.retryInterval(), t.failures(), "");
       }
-      Transaction written = write(t, next);
-      if (written != null) {
-        return written;
-      }
-    }
-    throw new CohortException(ErrorCode.UNAVAILABLE, "transaction " + cmd.gid() + " is changing too fast; retry");
+      return next;
+    }).transaction();
   }
 
   private static List<Branch> branchRows(RegisterBranch cmd, Instant now) {
@@ -233,8 +231,7 @@ public final class Engine {
       throw CohortException.badRequest("req_extra.status must be succeed or failed to submit a workflow, got '"
           + (status == null ? "" : status) + "'");
     }
-    for (int attempt = 0; attempt < 10; attempt++) {
-      Transaction t = find(gid).orElseThrow(() -> notFound(gid));
+    return change(gid, null, 10, () -> notFound(gid), (t, now) -> {
       if (t.type() != TransType.WORKFLOW) {
         throw typeMismatch(t, TransType.WORKFLOW);
       }
@@ -244,19 +241,14 @@ public final class Engine {
       if (t.status() != GlobalStatus.PREPARED) {
         throw CohortException.failure("current status '" + t.status().wire() + "', cannot submit");
       }
-      Instant now = clock.instant();
       Transaction next = target == GlobalStatus.SUCCEED
           ? t.transition(GlobalStatus.SUCCEED, now, null)
           : t.transition(GlobalStatus.FAILED, now, reason == null || reason.isEmpty() ? "workflow failed" : reason);
       if (result != null && !result.isEmpty()) {
         next = next.withResult(result);
       }
-      Transaction written = write(t, finalSchedule(next));
-      if (written != null) {
-        return written;
-      }
-    }
-    throw new CohortException(ErrorCode.UNAVAILABLE, "transaction " + gid + " is changing too fast; retry");
+      return finalSchedule(next);
+    }).transaction();
   }
 
   /** The result of {@link #submit}: {@code drive} tells the caller to run {@link #drive} on {@code transaction}. */
@@ -296,31 +288,23 @@ public final class Engine {
 
   /** Submit of an existing gid: promote a prepared msg, take up a submitted one whose lease passed, or refuse. */
   private Submitted takeUp(NewTransaction cmd, Transaction first) {
-    for (int attempt = 0; attempt < 10; attempt++) {
-      Transaction existing = attempt == 0 ? first : find(cmd.gid()).orElseThrow(() -> notFound(cmd.gid()));
+    return change(cmd.gid(), first, 10, () -> notFound(cmd.gid()), (existing, at) -> {
       if (existing.type() != cmd.type()) {
         throw typeMismatch(existing, cmd.type());
       }
-      Instant at = clock.instant();
       Transaction next;
       if (existing.status() == GlobalStatus.PREPARED) {
         next = existing.transition(GlobalStatus.SUBMITTED, at, null);
       } else if (existing.status() == GlobalStatus.SUBMITTED) {
-        boolean leased = !existing.owner().isEmpty() && existing.nextWake() != null && existing.nextWake().isAfter(at);
-        if (leased) {
-          return new Submitted(existing, false); // a round is running somewhere; it will finish the work
+        if (leasedElsewhere(existing, at)) {
+          return existing; // a round is running somewhere; it will finish the work
         }
         next = existing;
       } else {
         throw CohortException.failure("current status '" + existing.status().wire() + "', cannot submit");
       }
-      next = next.withSchedule(lease(next, at), next.retryInterval(), next.failures(), settings.nodeId());
-      Transaction written = write(existing, next);
-      if (written != null) {
-        return new Submitted(written, true);
-      }
-    }
-    throw new CohortException(ErrorCode.UNAVAILABLE, "transaction " + cmd.gid() + " is changing too fast; retry");
+      return next.withSchedule(lease(next, at), next.retryInterval(), next.failures(), settings.nodeId());
+    }).submitted();
   }
 
   /**
@@ -339,69 +323,82 @@ public final class Engine {
       throw CohortException.failure("a workflow is not aborted; submit it with req_extra.status failed");
     }
     String why = reason == null || reason.isEmpty() ? "aborted by client" : reason;
-    for (int attempt = 0; attempt < 10; attempt++) {
-      Transaction t = find(gid).orElseThrow(() -> notFound(gid));
+    return change(gid, null, 10, () -> notFound(gid), (t, now) -> {
       if (t.type() != requestType) {
         throw typeMismatch(t, requestType);
       }
-      Instant now = clock.instant();
-      Transaction next;
       if (t.type() == TransType.MSG && t.status() == GlobalStatus.PREPARED) {
-        Transaction written = write(t, finalSchedule(t.transition(GlobalStatus.FAILED, now, why)));
-        if (written != null) {
-          return new Submitted(written, false);
-        }
-        continue;
-      } else if (t.type() != TransType.MSG && t.status() == GlobalStatus.PREPARED) {
-        next = t.transition(GlobalStatus.ABORTING, now, why);
-      } else if (t.type() != TransType.MSG && t.status() == GlobalStatus.ABORTING) {
-        boolean leased = !t.owner().isEmpty() && t.nextWake() != null && t.nextWake().isAfter(now);
-        if (leased) {
-          return new Submitted(t, false); // a round is running somewhere; it will finish the work
-        }
-        next = t;
-      } else {
-        throw CohortException.failure("current status '" + t.status().wire() + "', cannot abort");
+        return finalSchedule(t.transition(GlobalStatus.FAILED, now, why)); // nothing was delivered: nothing to run
       }
-      Transaction written = write(t, held(next, now));
-      if (written != null) {
-        return new Submitted(written, true);
+      if (t.type() != TransType.MSG && t.status() == GlobalStatus.PREPARED) {
+        return held(t.transition(GlobalStatus.ABORTING, now, why), now);
       }
-    }
-    throw new CohortException(ErrorCode.UNAVAILABLE, "transaction " + gid + " is changing too fast; retry");
+      if (t.type() != TransType.MSG && t.status() == GlobalStatus.ABORTING) {
+        return leasedElsewhere(t, now) ? t : held(t, now); // leased: a round elsewhere will finish the work
+      }
+      throw CohortException.failure("current status '" + t.status().wire() + "', cannot abort");
+    }).submitted();
   }
 
   /** {@code forceStop}: an operator ends any unfinished transaction as {@code failed}; no more calls are made. */
   public Transaction forceStop(String gid) {
     Gids.check(gid);
-    for (int attempt = 0; attempt < 10; attempt++) {
-      Transaction t = find(gid).orElseThrow(() -> notFound(gid));
+    return change(gid, null, 10, () -> notFound(gid), (t, now) -> {
       if (t.isFinal()) {
         throw CohortException.failure("current status '" + t.status().wire() + "', cannot force stop");
       }
-      Transaction next = t.transition(GlobalStatus.FAILED, clock.instant(), "stopped by operator (forceStop)");
-      Transaction written = write(t, finalSchedule(next));
-      if (written != null) {
-        return written;
-      }
-    }
-    throw new CohortException(ErrorCode.UNAVAILABLE, "transaction " + gid + " is changing too fast; retry");
+      return finalSchedule(t.transition(GlobalStatus.FAILED, now, "stopped by operator (forceStop)"));
+    }).transaction();
   }
 
   /** {@code resetNextCronTime}: makes an unfinished transaction due now (the scheduler takes it up at once). */
   public Transaction resetNextWake(String gid) {
     Gids.check(gid);
-    for (int attempt = 0; attempt < 10; attempt++) {
-      Transaction t = find(gid).orElseThrow(() -> notFound(gid));
+    return change(gid, null, 10, () -> notFound(gid), (t, now) -> {
       if (t.isFinal()) {
         throw CohortException.failure("current status '" + t.status().wire() + "', nothing to retry");
       }
-      Transaction written = write(t, t.withSchedule(clock.instant(), t.retryInterval(), t.failures(), ""));
-      if (written != null) {
-        return written;
+      return t.withSchedule(now, t.retryInterval(), t.failures(), "");
+    }).transaction();
+  }
+
+  /** What {@link #change} did: {@code written} is false when the decision was to answer without a change. */
+  private record Changed(Transaction transaction, boolean written) {
+    /** As a submit or abort result: run a round when this node wrote a state that is not final (it holds the lease). */
+    Submitted submitted() {
+      return new Submitted(transaction, written && !transaction.isFinal());
+    }
+  }
+
+  /**
+   * The compare-and-set loop of every command on an existing transaction. {@code decide} gets the stored transaction
+   * (starting with {@code first} when the caller already read it) and the time, and refuses by throwing, answers
+   * without a change by returning the transaction it was given, or returns the next state, which is written with
+   * compare-and-set. A write that loses to another writer reads again and decides again.
+   */
+  private Changed change(String gid, Transaction first, int attempts, Supplier<CohortException> missing,
+      BiFunction<Transaction, Instant, Transaction> decide) {
+    Transaction t = first;
+    for (int attempt = 0; attempt < attempts; attempt++) {
+      if (t == null) {
+        t = find(gid).orElseThrow(missing);
       }
+      Transaction next = decide.apply(t, clock.instant());
+      if (next == t) {
+        return new Changed(t, false);
+      }
+      Transaction written = write(t, next);
+      if (written != null) {
+        return new Changed(written, true);
+      }
+      t = null;
     }
     throw new CohortException(ErrorCode.UNAVAILABLE, "transaction " + gid + " is changing too fast; retry");
+  }
+
+  /** Another coordinator (or a round of this one) holds the transaction under a lease that has not run out. */
+  private static boolean leasedElsewhere(Transaction t, Instant now) {
+    return !t.owner().isEmpty() && t.nextWake() != null && t.nextWake().isAfter(now);
   }
 
   /** The result of {@link #resetCronTime}. */

@@ -1,6 +1,5 @@
 package io.cohort.core.plan;
 
-import io.cohort.core.model.Branch;
 import io.cohort.core.model.Transaction;
 import io.cohort.protocol.BranchStatus;
 import io.cohort.protocol.GlobalStatus;

@@ -66,6 +66,15 @@ public interface TransactionStore extends AutoCloseable {
    */
   List<Transaction> wakingAfter(Instant after, int limit);
 
+  /** The {@link #purgeFinished} rule for stores that hold everything in memory: the gids to delete. */
+  static List<String> selectPurgeable(java.util.Collection<Transaction> all, Instant finishedBefore, int limit) {
+    return all.stream()
+        .filter(t -> t.isFinal() && t.finishTime() != null && t.finishTime().isBefore(finishedBefore))
+        .limit(limit)
+        .map(Transaction::gid)
+        .toList();
+  }
+
   /** The {@link #wakingAfter} rule for stores that hold everything in memory (ties broken by id). */
   static List<Transaction> selectWakingAfter(java.util.Collection<Transaction> all, Instant after, int limit) {
     java.util.Objects.requireNonNull(after, "after");

@@ -141,11 +141,7 @@ public final class TestStore implements TransactionStore {
 
   @Override
   public synchronized int purgeFinished(Instant finishedBefore, int limit) {
-    List<String> gone = byGid.values().stream()
-        .filter(t -> t.isFinal() && t.finishTime() != null && t.finishTime().isBefore(finishedBefore))
-        .limit(limit)
-        .map(Transaction::gid)
-        .toList();
+    List<String> gone = TransactionStore.selectPurgeable(byGid.values(), finishedBefore, limit);
     gone.forEach(byGid::remove);
     return gone.size();
   }

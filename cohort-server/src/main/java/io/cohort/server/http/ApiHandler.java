@@ -183,23 +183,22 @@ public final class ApiHandler extends Handler.Abstract {
       send(response, callback, 200, SUCCESS);
       return;
     }
-    Engine.Submitted s = engine.submit(decoded.command());
-    if (!decoded.waitResult()) {
-      if (s.drive()) {
-        rounds.runAsync(s.transaction());
-      }
-      send(response, callback, 200, SUCCESS);
-      return;
-    }
-    Transaction t = s.drive() ? rounds.runNow(s.transaction()) : awaitLeaseHolder(s.transaction());
-    answerRound(t, GlobalStatus.SUCCEED, response, callback);
+    firstRound(engine.submit(decoded.command()), decoded.waitResult(), GlobalStatus.SUCCEED, response, callback);
   }
 
   private void abort(byte[] raw, Response response, Callback callback) {
     JsonNode body = requests.parse(raw);
     Engine.Submitted s = engine.abort(WireRequests.string(body, "gid"), requests.transType(body),
         WireRequests.string(body, "rollback_reason"));
-    boolean waitResult = body.path("wait_result").asBoolean(false);
+    firstRound(s, body.path("wait_result").asBoolean(false), GlobalStatus.FAILED, response, callback);
+  }
+
+  /**
+   * Runs the first round of an accepted submit or abort: in the background, answering SUCCESS at once; or, for
+   * {@code wait_result}, here (or by waiting for the round another node holds), answering by its outcome.
+   */
+  private void firstRound(Engine.Submitted s, boolean waitResult, GlobalStatus wanted, Response response,
+      Callback callback) {
     if (!waitResult) {
       if (s.drive()) {
         rounds.runAsync(s.transaction());
@@ -208,7 +207,7 @@ public final class ApiHandler extends Handler.Abstract {
       return;
     }
     Transaction t = s.drive() ? rounds.runNow(s.transaction()) : awaitLeaseHolder(s.transaction());
-    answerRound(t, GlobalStatus.FAILED, response, callback);
+    answerRound(t, wanted, response, callback);
   }
 
   /**
@@ -239,10 +238,7 @@ public final class ApiHandler extends Handler.Abstract {
     Fields f = Request.extractQueryParameters(request);
     long defaultHorizon = engine.settings().plan().timeoutToFail().multipliedBy(3).toSeconds();
     Duration horizon = Duration.ofSeconds(longParam(f, "timeout", defaultHorizon));
-    int limit = (int) longParam(f, "limit", 100);
-    if (limit <= 0 || limit > 1000) {
-      throw CohortException.badRequest("limit must be between 1 and 1000");
-    }
+    int limit = limitParam(f);
     Engine.ResetResult r = engine.resetCronTime(horizon, limit);
     ObjectNode n = json.createObjectNode();
     n.put("has_remaining", r.hasRemaining());
@@ -254,10 +250,7 @@ public final class ApiHandler extends Handler.Abstract {
     Fields f = Request.extractQueryParameters(request);
     String cat = requiredParam(f, "cat");
     String position = f.getValue("position") == null ? "" : f.getValue("position");
-    int limit = (int) longParam(f, "limit", 100);
-    if (limit <= 0 || limit > 1000) {
-      throw CohortException.badRequest("limit must be between 1 and 1000");
-    }
+    int limit = limitParam(f);
     List<TransactionStore.KvEntry> rows = store.kvScan(cat, position, limit + 1);
     ObjectNode n = json.createObjectNode();
     ArrayNode kv = n.putArray("kv");
@@ -278,6 +271,15 @@ public final class ApiHandler extends Handler.Abstract {
     ArrayNode kv = n.putArray("kv");
     rows.forEach(e -> kv.add(views.kv(e)));
     sendJson(response, callback, 200, n);
+  }
+
+  /** A page size: {@code limit}, 100 when absent, 1 to 1000. */
+  private static int limitParam(Fields f) {
+    long limit = longParam(f, "limit", 100);
+    if (limit <= 0 || limit > 1000) {
+      throw CohortException.badRequest("limit must be between 1 and 1000");
+    }
+    return (int) limit;
   }
 
   private static String requiredParam(Fields f, String name) {
@@ -317,10 +319,7 @@ public final class ApiHandler extends Handler.Abstract {
     Fields f = Request.extractQueryParameters(request);
     String gid = emptyToNull(f.getValue("gid"));
     long position = longParam(f, "position", 0);
-    int limit = (int) longParam(f, "limit", 100);
-    if (limit <= 0 || limit > 1000) {
-      throw CohortException.badRequest("limit must be between 1 and 1000");
-    }
+    int limit = limitParam(f);
     String statusText = emptyToNull(f.getValue("status"));
     GlobalStatus status = statusText == null ? null : GlobalStatus.fromWire(statusText);
     if (statusText != null && status == null) {
