@@ -95,18 +95,18 @@ public final class ApiHandler extends Handler.Abstract {
         case "newGid" -> send(response, callback, 200, ("{\"gid\":\"" + newGid() + "\",\"dtm_result\":\"SUCCESS\"}")
             .getBytes(StandardCharsets.UTF_8));
         case "prepare" -> {
-          var decoded = requests.transaction(requests.parse(raw));
+          var decoded = requests.transaction(requests.parse(raw), request.getHeaders().get("traceparent"));
           engine.prepare(decoded.command());
           send(response, callback, 200, SUCCESS);
         }
-        case "submit" -> submit(raw, response, callback);
+        case "submit" -> submit(raw, request.getHeaders().get("traceparent"), response, callback);
         case "abort" -> abort(raw, response, callback);
         case "registerBranch", "registerTccBranch", "registerXaBranch" -> {
           engine.registerBranch(requests.registerBranch(requests.parse(raw)));
           send(response, callback, 200, SUCCESS);
         }
         case "prepareWorkflow" -> {
-          var decoded = requests.transaction(requests.parse(raw));
+          var decoded = requests.transaction(requests.parse(raw), request.getHeaders().get("traceparent"));
           sendJson(response, callback, 200, views.workflow(engine.prepareWorkflow(decoded.command())));
         }
         case "subscribe" -> {
@@ -173,8 +173,8 @@ public final class ApiHandler extends Handler.Abstract {
     return true;
   }
 
-  private void submit(byte[] raw, Response response, Callback callback) {
-    var decoded = requests.transaction(requests.parse(raw));
+  private void submit(byte[] raw, String traceparent, Response response, Callback callback) {
+    var decoded = requests.transaction(requests.parse(raw), traceparent);
     if (decoded.command().type() == TransType.WORKFLOW) {
       // A workflow's submit only records the final status its client reached (reference section 1.3).
       Map<String, String> extra = decoded.reqExtra();

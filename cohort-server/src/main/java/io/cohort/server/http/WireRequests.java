@@ -47,6 +47,16 @@ final class WireRequests {
 
   /** A prepare or submit body. */
   Decoded transaction(JsonNode body) {
+    return transaction(body, null);
+  }
+
+  /**
+   * A prepare or submit body, from a request that carried the W3C {@code traceparent} header {@code traceparent}
+   * ({@code null} if none): a well-formed one is added to the transaction's branch headers unless the body sets its
+   * own, so every branch call of the transaction, retries included, continues the caller's trace. A malformed one is
+   * ignored, as the W3C spec asks.
+   */
+  Decoded transaction(JsonNode body, String traceparent) {
     String gid = string(body, "gid");
     TransType type = transType(body);
     List<NewTransaction.Step> steps = new ArrayList<>();
@@ -111,7 +121,7 @@ final class WireRequests {
         seconds(body, "request_timeout"),
         seconds(body, "retry_interval"),
         intValue(body, "retry_limit"),
-        stringMap(body, "branch_headers"),
+        withTraceparent(stringMap(body, "branch_headers"), traceparent),
         concurrent,
         orders,
         delay);
@@ -223,6 +233,19 @@ final class WireRequests {
       throw CohortException.badRequest(field + " is too large");
     }
     return v == null || v == 0 ? null : Duration.ofSeconds(v);
+  }
+
+  private static final java.util.regex.Pattern TRACEPARENT =
+      java.util.regex.Pattern.compile("[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}(-[^\\p{Cntrl}]*)?");
+
+  static Map<String, String> withTraceparent(Map<String, String> headers, String traceparent) {
+    if (traceparent == null || !TRACEPARENT.matcher(traceparent.trim()).matches()
+        || headers.keySet().stream().anyMatch(k -> k.equalsIgnoreCase("traceparent"))) {
+      return headers;
+    }
+    Map<String, String> out = new LinkedHashMap<>(headers);
+    out.put("traceparent", traceparent.trim());
+    return out;
   }
 
   static Map<String, String> stringMap(JsonNode obj, String field) {

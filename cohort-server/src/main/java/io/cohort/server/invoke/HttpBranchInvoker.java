@@ -23,6 +23,8 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
  * {@link BranchOutcome.Unreachable}.
  */
 public final class HttpBranchInvoker implements BranchInvoker, AutoCloseable {
+  /** The header telling a participant how many milliseconds this call may take. */
+  public static final String DEADLINE_HEADER = "Cohort-Timeout";
   private static final int MAX_RESPONSE = 64 * 1024;
   private final HttpClient client;
 
@@ -72,6 +74,9 @@ public final class HttpBranchInvoker implements BranchInvoker, AutoCloseable {
             for (Map.Entry<String, String> e : call.headers().entrySet()) {
               h.put(e.getKey(), e.getValue());
             }
+            // The participant's deadline: this call's timeout, in milliseconds (relative, so clock skew between
+            // machines does not matter). The SDK's participant helpers read it into the handler's context.
+            h.put(DEADLINE_HEADER, Long.toString(call.timeout().toMillis()));
           });
       if (call.post()) {
         r.body(new BytesRequestContent("application/json", call.body()));

@@ -1,5 +1,6 @@
 package io.cohort.client.barrier;
 
+import io.cohort.client.internal.Attempts;
 import io.cohort.protocol.BranchOp;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -31,6 +32,10 @@ public final class BranchBarrier {
   private final String branchId;
   private final String op;
   private int lastBarrierId;
+  // The local-transaction run and attempt this barrier last issued an id in, and the id count when that run began.
+  private Object seenRun;
+  private int seenAttempt;
+  private int idAtRunStart;
 
   private BranchBarrier(String transType, String gid, String branchId, String op) {
     this.transType = require("trans_type", transType);
@@ -102,8 +107,23 @@ public final class BranchBarrier {
     return op;
   }
 
-  /** Takes the next barrier id of this request: {@code 01}, {@code 02}, ... */
-  String nextBarrierId() {
+  /**
+   * Takes the next barrier id of this request: {@code 01}, {@code 02}, ... Inside a {@code LocalTransactions} run,
+   * a retry starts again from where the failed attempt started (its rows were rolled back with it), so a barrier
+   * reused across retries keeps the ids a duplicate delivery will use.
+   */
+  synchronized String nextBarrierId() {
+    Attempts.Attempt now = Attempts.current();
+    if (now != null) {
+      if (now.run() != seenRun) {
+        seenRun = now.run();
+        seenAttempt = now.number();
+        idAtRunStart = lastBarrierId;
+      } else if (now.number() != seenAttempt) {
+        seenAttempt = now.number();
+        lastBarrierId = idAtRunStart;
+      }
+    }
     lastBarrierId++;
     return lastBarrierId < 10 ? "0" + lastBarrierId : Integer.toString(lastBarrierId);
   }

@@ -1,5 +1,6 @@
 package io.cohort.client.local;
 
+import io.cohort.client.internal.Attempts;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.SQLTransientException;
@@ -97,6 +98,7 @@ public final class LocalTransactions {
   private <T> T execute(Instant deadline, Work<T> work) {
     Objects.requireNonNull(work, "work");
     Throwable last = null;
+    Object run = new Object();
     for (int attempt = 1; ; attempt++) {
       Duration remaining = null;
       if (deadline != null) {
@@ -107,10 +109,13 @@ public final class LocalTransactions {
         }
       }
       Throwable failure;
+      Attempts.Attempt outer = Attempts.enter(new Attempts.Attempt(run, attempt));
       try {
         return attempt(work, remaining);
       } catch (Throwable t) {
         failure = t;
+      } finally {
+        Attempts.leave(outer);
       }
       if (deadline != null && isStatementTimeout(failure)) {
         throw new DeadlineExceededException("a statement of attempt " + attempt + " was cancelled by the timeout"

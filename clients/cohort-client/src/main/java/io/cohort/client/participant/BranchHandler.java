@@ -1,5 +1,8 @@
 package io.cohort.client.participant;
 
+import io.cohort.client.context.CohortContext;
+import java.time.InstantSource;
+
 /**
  * The participant's code for one branch endpoint, independent of the HTTP framework. The adapters
  * ({@link JdkHttpBranchHandler}, {@link ServletBranchHandler}) parse the request, call {@link #handle} and write the
@@ -15,10 +18,14 @@ public interface BranchHandler {
   /** Does the branch's work. */
   Object handle(BranchRequest request) throws Exception;
 
-  /** Calls {@link #handle} and maps its outcome with {@link BranchResponse#forResult} / {@link BranchResponse#forException}. */
+  /**
+   * Calls {@link #handle} with the request's {@link CohortContext} current (its deadline, {@code traceparent} and
+   * branch parameters, so calls the handler makes through a {@code CohortClient} carry them on), and maps its outcome
+   * with {@link BranchResponse#forResult} / {@link BranchResponse#forException}.
+   */
   default BranchResponse respond(BranchRequest request) {
     Object result;
-    try {
+    try (CohortContext.Scope ignored = CohortContext.fromRequest(request, InstantSource.system()).attach()) {
       result = handle(request);
     } catch (Exception e) {
       return BranchResponse.forException(e);

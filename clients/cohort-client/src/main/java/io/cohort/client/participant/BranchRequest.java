@@ -92,12 +92,8 @@ public final class BranchRequest {
   }
 
   /**
-   * The barrier of this request (the same object on every call, so several protected calls take 01, 02, ...).
-   *
-   * <p>Caution: every call through it takes the next barrier id, retries included. Work that a retrying runner such as
-   * {@code LocalTransactions} may repeat must build a fresh barrier per attempt ({@code BranchBarrier.fromQuery} on
-   * {@link #query()}), or the repeat writes id 02 and a duplicate delivery, which starts again at 01, is no longer
-   * recognised.
+   * The barrier of this request (the same object on every call, so several protected calls take 01, 02, ...). Safe
+   * to reuse inside work that {@code LocalTransactions} retries: a retry takes the same ids as the failed attempt.
    */
   public BranchBarrier barrier() {
     return barrier;

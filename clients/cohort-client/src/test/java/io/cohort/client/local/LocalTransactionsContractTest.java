@@ -3,6 +3,10 @@ package io.cohort.client.local;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.cohort.client.barrier.BarrierOutcome;
+import io.cohort.client.barrier.BranchBarrier;
+import io.cohort.client.barrier.JdbcBarrier;
+import java.util.concurrent.atomic.AtomicInteger;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import java.io.IOException;
@@ -84,6 +88,44 @@ abstract class LocalTransactionsContractTest {
   LocalTransactions.Builder runner() {
     return LocalTransactions.builder(pool).initialBackoff(Duration.ofMillis(10)).maxBackoff(Duration.ofMillis(80))
         .jitter(0).sleeper(sleeps::add);
+  }
+
+  @Test
+  void aBarrierReusedAcrossRetriesKeepsItsIdsSoADuplicateDeliveryIsStillCaught() throws SQLException {
+    JdbcBarrier.defaults().ensureSchema(pool);
+    String gid = "reuse-" + table + "-" + System.nanoTime();
+    BranchBarrier reused = BranchBarrier.of("saga", gid, "01", "action");
+    AtomicInteger attempts = new AtomicInteger();
+    AtomicInteger businessRuns = new AtomicInteger();
+    runner().build().run(c -> {
+      JdbcBarrier.defaults().call(c, reused, cc -> {
+        businessRuns.incrementAndGet();
+        return insert(cc, 1, 1);
+      });
+      if (attempts.incrementAndGet() == 1) {
+        throw new SQLException("pretend serialization failure", "40001");
+      }
+      return null;
+    });
+    // A duplicate delivery of the same branch builds a fresh barrier, whose ids start again at 01.
+    var duplicate = JdbcBarrier.defaults().callInTransaction(pool, BranchBarrier.of("saga", gid, "01", "action"),
+        cc -> businessRuns.incrementAndGet());
+    assertThat(duplicate.outcome()).isEqualTo(BarrierOutcome.DUPLICATE);
+    assertThat(attempts).hasValue(2);
+    assertThat(businessRuns).as("the rolled-back attempt and the committed retry").hasValue(2);
+    assertThat(count()).isEqualTo(1);
+  }
+
+  @Test
+  void aBarrierUsedInTwoSeparateRunsTakesTheNextIdInTheSecond() throws SQLException {
+    JdbcBarrier.defaults().ensureSchema(pool);
+    BranchBarrier barrier = BranchBarrier.of("saga", "two-runs-" + table + "-" + System.nanoTime(), "01", "action");
+    LocalTransactions tx = runner().build();
+    var first = tx.run(c -> JdbcBarrier.defaults().call(c, barrier, cc -> insert(cc, 1, 1)));
+    var second = tx.run(c -> JdbcBarrier.defaults().call(c, barrier, cc -> insert(cc, 2, 2)));
+    assertThat(first.outcome()).isEqualTo(BarrierOutcome.EXECUTED);
+    assertThat(second.outcome()).isEqualTo(BarrierOutcome.EXECUTED);
+    assertThat(count()).isEqualTo(2);
   }
 
   @Test
