@@ -5,6 +5,7 @@ import io.cohort.client.participant.BranchRequest;
 import io.cohort.client.saga.Saga;
 import io.cohort.client.tcc.Tcc;
 import io.cohort.client.tcc.TccTransaction;
+import io.cohort.client.workflow.Workflows;
 import io.cohort.client.xa.XaTransaction;
 import java.time.Duration;
 import java.util.Optional;
@@ -72,6 +73,12 @@ public interface CohortClient extends AutoCloseable {
   Msg msg();
 
   Msg msg(String gid);
+
+  /**
+   * The workflows of this service, resumed by the coordinator at {@code resumeUrl} (the absolute http(s) URL where the
+   * service mounts {@link Workflows#resumeHandler()}). Register each workflow function once, then execute by gid.
+   */
+  Workflows workflows(String resumeUrl);
 
   /** The transaction, or empty when the coordinator does not know the gid. */
   Optional<TransactionInfo> query(String gid);

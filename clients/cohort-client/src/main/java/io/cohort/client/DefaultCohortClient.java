@@ -8,6 +8,7 @@ import io.cohort.client.participant.BranchRequest;
 import io.cohort.client.saga.Saga;
 import io.cohort.client.tcc.Tcc;
 import io.cohort.client.tcc.TccTransaction;
+import io.cohort.client.workflow.Workflows;
 import io.cohort.client.xa.XaTransaction;
 import java.time.Duration;
 import java.util.Map;
@@ -91,6 +92,11 @@ final class DefaultCohortClient implements CohortClient {
   @Override
   public Msg msg(String gid) {
     return new Msg(runtime, gid);
+  }
+
+  @Override
+  public Workflows workflows(String resumeUrl) {
+    return Workflows.create(this, runtime, resumeUrl);
   }
 
   @Override
