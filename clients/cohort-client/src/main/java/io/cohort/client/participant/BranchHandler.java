@@ -9,7 +9,7 @@ import java.time.InstantSource;
  * answer produced by {@link #respond}.
  *
  * <p><b>Outcomes.</b> Returning normally means SUCCESS, whatever the value (it is never written to the body), except
- * that a returned {@link BranchResult} or {@link PreparedState} is answered as such. Throwing
+ * that a returned {@link BranchResult}, {@link PreparedState} or {@link BranchResponse} is answered as such. Throwing
  * {@link io.cohort.client.barrier.BranchFailedException} means FAILURE (409), {@link BranchOngoingException} means
  * ONGOING (425), and any other exception means "error, retry with backoff" (500). See {@link BranchResponse}.
  */

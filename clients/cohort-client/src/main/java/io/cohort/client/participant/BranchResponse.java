@@ -83,6 +83,9 @@ public final class BranchResponse {
 
   /** The answer to a handler's normal return value (see the class table). */
   public static BranchResponse forResult(Object result) {
+    if (result instanceof BranchResponse response) {
+      return response; // a handler that built its answer itself, such as XaParticipant.handle
+    }
     if (result instanceof BranchResult) {
       switch ((BranchResult) result) {
         case FAILURE:

@@ -37,6 +37,12 @@ class BranchResponseTest {
   }
 
   @Test
+  void aReturnedResponseIsAnsweredAsItIs() {
+    assertThat(respond(r -> BranchResponse.failure("no")).status()).isEqualTo(409);
+    assertThat(respond(r -> BranchResponse.error(400, "bad")).status()).isEqualTo(400);
+  }
+
+  @Test
   void aNormalReturnIsSuccessWhateverTheValue() {
     for (Object value : new Object[] {null, "FAILURE ONGOING", 42, BranchResult.SUCCESS, PreparedState.COMMITTED}) {
       BranchResponse r = respond(req -> value);
