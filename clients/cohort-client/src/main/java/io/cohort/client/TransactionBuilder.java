@@ -27,6 +27,7 @@ public abstract class TransactionBuilder<B extends TransactionBuilder<B>> {
   private Duration requestTimeout;
   private final Map<String, String> branchHeaders = new LinkedHashMap<>();
   private boolean waitResult;
+  private boolean executed;
 
   /** For the SDK's own builders. */
   protected TransactionBuilder(ClientRuntime runtime, String gid, String transType) {
@@ -153,12 +154,44 @@ public abstract class TransactionBuilder<B extends TransactionBuilder<B>> {
     }
   }
 
+  /** The application's part of a TCC or XA transaction, run between prepare and submit. */
+  @FunctionalInterface
+  protected interface PhaseOne<R> {
+    R run() throws Exception;
+  }
+
+  /**
+   * The TCC and XA protocol as the application sees it: prepare, run {@code work}, then submit; if the work throws,
+   * abort with its message as the rollback reason and throw {@link TransactionFailedException} with it as cause (an
+   * {@link Error} is rethrown as is, after the abort). Once per builder.
+   */
+  protected final <R> R prepareRunSubmit(PhaseOne<R> work) {
+    if (executed) {
+      throw new IllegalStateException(transType + " " + gid + " was already executed; build a new one");
+    }
+    executed = true;
+    Map<String, Object> wire = body();
+    runtime.coordinator().prepare(wire);
+    R result;
+    try {
+      result = work.run();
+    } catch (Exception e) {
+      abortQuietly(e);
+      throw new TransactionFailedException(gid, "aborted because the body threw: " + e, e);
+    } catch (Error e) {
+      abortQuietly(e);
+      throw e;
+    }
+    submitBody(wire);
+    return result;
+  }
+
   /**
    * Aborts the (tcc or xa) transaction after its body threw {@code cause}, with the cause's message as the rollback
    * reason. A failure to reach the coordinator is added to {@code cause} as suppressed, never thrown: the coordinator
    * rolls a prepared transaction back at its timeout anyway, and the body's error is the one the caller needs.
    */
-  protected final void abortQuietly(Throwable cause) {
+  private void abortQuietly(Throwable cause) {
     Map<String, Object> wire = body();
     wire.remove("wait_result");
     String reason = String.valueOf(cause.getMessage());

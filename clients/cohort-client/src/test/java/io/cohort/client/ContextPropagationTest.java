@@ -4,9 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.cohort.client.context.CohortContext;
+import io.cohort.client.testing.CoordinatorFixture;
 import io.cohort.client.testing.LoopbackParticipant;
 import io.cohort.protocol.GlobalStatus;
-import io.cohort.testkit.CohortTestServer;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -16,34 +16,14 @@ import java.time.Instant;
 import java.time.InstantSource;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
  * The caller's deadline and W3C {@code traceparent} reach the coordinator and, through it, every participant; a
  * participant's handler reads the transaction context.
  */
-class ContextPropagationTest {
+class ContextPropagationTest extends CoordinatorFixture {
   private static final String TRACE = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
-
-  private CohortTestServer cohort;
-  private LoopbackParticipant bank;
-  private CohortClient client;
-
-  @BeforeEach
-  void setUp() {
-    cohort = CohortTestServer.start();
-    bank = LoopbackParticipant.start();
-    client = CohortClient.create(cohort.baseUrl());
-  }
-
-  @AfterEach
-  void tearDown() {
-    client.close();
-    bank.close();
-    cohort.close();
-  }
 
   private static CohortContext traced(Duration timeout) {
     return CohortContext.empty().withTraceparent(TRACE).withTimeout(timeout, InstantSource.system());

@@ -5,39 +5,19 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.cohort.client.barrier.BranchFailedException;
 import io.cohort.client.saga.Saga;
+import io.cohort.client.testing.CoordinatorFixture;
 import io.cohort.client.testing.LoopbackParticipant;
 import io.cohort.protocol.GlobalStatus;
-import io.cohort.testkit.CohortTestServer;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** The saga builder against a real in-process coordinator and a loopback participant. */
-class SagaClientTest {
+class SagaClientTest extends CoordinatorFixture {
   record Transfer(String account, long amount) {
-  }
-
-  private CohortTestServer cohort;
-  private LoopbackParticipant bank;
-  private CohortClient client;
-
-  @BeforeEach
-  void setUp() {
-    cohort = CohortTestServer.start();
-    bank = LoopbackParticipant.start();
-    client = CohortClient.create(cohort.baseUrl());
-  }
-
-  @AfterEach
-  void tearDown() {
-    client.close();
-    bank.close();
-    cohort.close();
   }
 
   @Test

@@ -5,33 +5,19 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.cohort.client.barrier.BranchFailedException;
 import io.cohort.client.tcc.Tcc;
+import io.cohort.client.testing.CoordinatorFixture;
 import io.cohort.client.testing.LoopbackParticipant;
 import io.cohort.protocol.GlobalStatus;
 import io.cohort.testkit.CohortTestServer;
 import java.time.Duration;
 import java.util.Map;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** The TCC runner against a real in-process coordinator and loopback participants. */
-class TccClientTest {
-  private CohortTestServer cohort;
-  private LoopbackParticipant bank;
-  private CohortClient client;
-
-  @BeforeEach
-  void setUp() {
-    cohort = CohortTestServer.builder().timeoutToFail(Duration.ofSeconds(30)).start();
-    bank = LoopbackParticipant.start();
-    client = CohortClient.create(cohort.baseUrl());
-  }
-
-  @AfterEach
-  void tearDown() {
-    client.close();
-    bank.close();
-    cohort.close();
+class TccClientTest extends CoordinatorFixture {
+  @Override
+  protected CohortTestServer.Builder coordinator() {
+    return CohortTestServer.builder().timeoutToFail(Duration.ofSeconds(30));
   }
 
   @Test

@@ -22,8 +22,6 @@ import java.util.Map;
  * }</pre>
  */
 public final class TccTransaction extends TransactionBuilder<TccTransaction> {
-  private boolean started;
-
   /** Use {@link io.cohort.client.CohortClient#tcc()}. */
   public TccTransaction(ClientRuntime runtime, String gid) {
     super(runtime, gid, "tcc");
@@ -39,24 +37,7 @@ public final class TccTransaction extends TransactionBuilder<TccTransaction> {
    *     prepared is cancelled by the coordinator after its timeout)
    */
   public <R> R execute(TccBody<R> body) {
-    if (started) {
-      throw new IllegalStateException("tcc " + gid() + " was already executed; build a new one");
-    }
-    started = true;
-    Map<String, Object> wire = body();
     Map<String, String> headers = branchHeaders();
-    runtime().coordinator().prepare(wire);
-    R result;
-    try {
-      result = body.run(new Tcc(runtime(), gid(), "", headers));
-    } catch (Exception e) {
-      abortQuietly(e);
-      throw new TransactionFailedException(gid(), "aborted because the body threw: " + e, e);
-    } catch (Error e) {
-      abortQuietly(e);
-      throw e;
-    }
-    submitBody(wire);
-    return result;
+    return prepareRunSubmit(() -> body.run(new Tcc(runtime(), gid(), "", headers)));
   }
 }

@@ -13,8 +13,6 @@ import java.util.Map;
  * coordinator rolls everything back once {@link #timeoutToFail} passes.
  */
 public final class XaTransaction extends TransactionBuilder<XaTransaction> {
-  private boolean started;
-
   /** Use {@link io.cohort.client.CohortClient#xa()}. */
   public XaTransaction(ClientRuntime runtime, String gid) {
     super(runtime, gid, "xa");
@@ -22,24 +20,7 @@ public final class XaTransaction extends TransactionBuilder<XaTransaction> {
 
   /** Runs the transaction: prepare, body, then submit (or abort if the body threw). */
   public <R> R execute(XaBody<R> body) {
-    if (started) {
-      throw new IllegalStateException("xa " + gid() + " was already executed; build a new one");
-    }
-    started = true;
-    Map<String, Object> wire = body();
-    runtime().coordinator().prepare(wire);
-    R result;
-    try {
-      result = body.run(new XaGlobal(runtime(), gid(), branchHeaders()));
-    } catch (Exception e) {
-      abortQuietly(e);
-      throw new TransactionFailedException(gid(), "aborted because the body threw: " + e, e);
-    } catch (Error e) {
-      abortQuietly(e);
-      throw e;
-    }
-    submitBody(wire);
-    return result;
+    Map<String, String> headers = branchHeaders();
+    return prepareRunSubmit(() -> body.run(new XaGlobal(runtime(), gid(), headers)));
   }
-
 }
