@@ -173,6 +173,15 @@ public final class JdbcBarrier {
     int dot = table.indexOf('.');
     String schema = dot < 0 ? null : table.substring(0, dot);
     String base = dot < 0 ? table : table.substring(dot + 1);
+    if (schemaComplete(conn, d, schema, base)) {
+      // Nothing to create, so no DDL at all: even an "if not exists" index statement takes a table lock on
+      // PostgreSQL, which waits behind any prepared XA branch holding barrier rows, and every barrier insert then
+      // queues behind that waiting lock until the branch's phase 2 comes (which itself needs an insert).
+      if (!conn.getAutoCommit()) {
+        conn.commit();
+      }
+      return;
+    }
     String ddl = loadDdl(d).lines().filter(l -> !l.strip().startsWith("--")).collect(Collectors.joining("\n"));
     for (String statement : ddl.split(";")) {
       String sql = statement.strip();
@@ -197,6 +206,26 @@ public final class JdbcBarrier {
       conn.commit();
     }
   }
+  /** Whether the table and its indexes exist, asked of the catalog (which takes no lock on the table). */
+  private static boolean schemaComplete(Connection conn, SqlDialect d, String schema, String base) throws SQLException {
+    String sql = d == SqlDialect.POSTGRESQL
+        ? "select count(*) from pg_indexes where schemaname = coalesce(?, current_schema()) and tablename = ?"
+            + " and indexname in (? || '_create_time_idx', ? || '_update_time_idx')"
+        : "select count(*) * 2 from information_schema.tables where table_schema = coalesce(?, database())"
+            + " and table_name = ?";
+    try (PreparedStatement ps = conn.prepareStatement(sql)) {
+      ps.setString(1, schema);
+      ps.setString(2, base);
+      if (d == SqlDialect.POSTGRESQL) {
+        ps.setString(3, base);
+        ps.setString(4, base);
+      }
+      try (ResultSet rs = ps.executeQuery()) {
+        return rs.next() && rs.getInt(1) == 2;
+      }
+    }
+  }
+
 
   /** {@link #ensureSchema(Connection)} on a connection of its own. */
   public void ensureSchema(DataSource dataSource) throws SQLException {

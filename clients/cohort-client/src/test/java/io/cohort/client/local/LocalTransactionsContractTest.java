@@ -185,7 +185,10 @@ abstract class LocalTransactionsContractTest {
     assertThat(Math.max(attemptsA.get(), attemptsB.get())).as("attempts of the deadlock victim").isGreaterThan(1);
     assertThat(value(1)).isEqualTo(2);
     assertThat(value(2)).isEqualTo(2);
-    assertThat(sleeps).isNotEmpty().allSatisfy(d -> assertThat(d).isEqualTo(Duration.ofMillis(10)));
+    // Usually one retry (10 ms); on a loaded machine the victim may deadlock again and back off longer (doubling).
+    assertThat(sleeps).isNotEmpty().first().isEqualTo(Duration.ofMillis(10));
+    assertThat(sleeps).allSatisfy(d -> assertThat(d).isIn(Duration.ofMillis(10), Duration.ofMillis(20),
+        Duration.ofMillis(40), Duration.ofMillis(80)));
   }
 
   private Void crossUpdate(Connection c, int first, int second, CountDownLatch bothLocked, AtomicInteger attempts)
