@@ -1,5 +1,7 @@
 package io.cohort.store.embedded;
 
+import io.cohort.core.codec.KvCodec;
+import io.cohort.core.codec.RecordCodec;
 import io.cohort.core.model.Transaction;
 import io.cohort.core.port.TransactionStore;
 import java.io.IOException;

@@ -1,7 +1,9 @@
 package io.cohort.store.embedded;
 
-import static io.cohort.store.embedded.RecordCodec.NULL;
+import static io.cohort.core.codec.RecordCodec.NULL;
 
+import io.cohort.core.codec.KvCodec;
+import io.cohort.core.codec.RecordCodec;
 import io.cohort.core.model.Transaction;
 import io.cohort.core.port.TransactionStore.InsertResult;
 import java.io.IOException;

@@ -1,5 +1,7 @@
 package io.cohort.store.embedded;
 
+import io.cohort.core.codec.KvCodec;
+import io.cohort.core.codec.RecordCodec;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;

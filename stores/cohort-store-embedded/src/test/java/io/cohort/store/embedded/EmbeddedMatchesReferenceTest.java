@@ -3,6 +3,8 @@ package io.cohort.store.embedded;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.cohort.core.codec.KvCodec;
+import io.cohort.core.codec.RecordCodec;
 import io.cohort.core.model.Branch;
 import io.cohort.core.model.TransOptions;
 import io.cohort.core.model.Transaction;

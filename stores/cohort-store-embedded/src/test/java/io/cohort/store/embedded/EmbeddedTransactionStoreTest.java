@@ -3,6 +3,8 @@ package io.cohort.store.embedded;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.cohort.core.codec.KvCodec;
+import io.cohort.core.codec.RecordCodec;
 import io.cohort.core.model.Transaction;
 import io.cohort.core.port.TransactionStore;
 import io.cohort.core.port.TransactionStore.KvEntry;

@@ -2,6 +2,7 @@ package io.cohort.store.embedded;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 
+import io.cohort.core.codec.RecordCodec;
 import io.cohort.core.model.Branch;
 import io.cohort.core.model.TransOptions;
 import io.cohort.core.model.Transaction;

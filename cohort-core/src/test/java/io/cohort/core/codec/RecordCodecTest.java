@@ -1,4 +1,4 @@
-package io.cohort.store.embedded;
+package io.cohort.core.codec;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -72,25 +72,6 @@ class RecordCodecTest {
         assertThat(bytes).isEqualTo(s.getBytes(UTF_8));
       }
     }
-  }
-
-  @Test
-  void indexKeysSortInTimeOrder() {
-    Random r = new Random(SEED + 3);
-    long[] edges = {Long.MIN_VALUE, -1, 0, 1, Long.MAX_VALUE};
-    for (int i = 0; i < 2000; i++) {
-      long a = i < 25 ? edges[i / 5] : r.nextLong();
-      long b = i < 25 ? edges[i % 5] : r.nextLong();
-      keysSort(a, b, anyString(r));
-    }
-  }
-
-  private static void keysSort(long a, long b, String gid) {
-    byte[] ka = Keys.wake(a, RecordCodec.utf8(gid));
-    byte[] kb = Keys.wake(b, RecordCodec.utf8(gid));
-    assertThat(Integer.signum(Arrays.compareUnsigned(ka, kb))).isEqualTo(Long.signum(Long.compare(a, b)));
-    assertThat(Keys.timeOf(ka)).isEqualTo(a);
-    assertThat(RecordCodec.decodeChars(Keys.gidOf(ka), 0, Keys.gidOf(ka).length)).isEqualTo(gid);
   }
 
   @Test

@@ -1,4 +1,4 @@
-package io.cohort.store.embedded;
+package io.cohort.core.codec;
 
 import io.cohort.core.model.Branch;
 import io.cohort.core.model.TransOptions;
@@ -59,22 +59,22 @@ import java.util.Map;
  * <p>Encoding sizes the record first, then fills exactly one array of that size: a write allocates its record and
  * nothing else.
  */
-final class RecordCodec {
-  static final int SCHEMA_V1 = 1;
+public final class RecordCodec {
+  public static final int SCHEMA_V1 = 1;
   /** Adds {@link TransOptions#workflowName()} and {@link TransOptions#workflowData()} to the options block. */
-  static final int SCHEMA_V2 = 2;
+  public static final int SCHEMA_V2 = 2;
   /** The version every record is written with. */
-  static final int SCHEMA_CURRENT = SCHEMA_V2;
+  public static final int SCHEMA_CURRENT = SCHEMA_V2;
 
-  static final int OFF_ID = 1;
-  static final int OFF_VERSION = 9;
-  static final int OFF_STATUS = 17;
-  static final int OFF_NEXT_WAKE = 18;
-  static final int OFF_FINISH = 26;
-  static final int HEADER_LENGTH = 34;
+  public static final int OFF_ID = 1;
+  public static final int OFF_VERSION = 9;
+  public static final int OFF_STATUS = 17;
+  public static final int OFF_NEXT_WAKE = 18;
+  public static final int OFF_FINISH = 26;
+  public static final int HEADER_LENGTH = 34;
 
   /** The absent-value marker for instants and durations (as millis), and for index times. */
-  static final long NULL = Long.MIN_VALUE;
+  public static final long NULL = Long.MIN_VALUE;
 
   private static final VarHandle LONG = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
 
@@ -82,7 +82,7 @@ final class RecordCodec {
 
   // ------------------------------------------------------------------------------------------------- encoding
 
-  static byte[] encode(Transaction t) {
+  public static byte[] encode(Transaction t) {
     byte[] out = new byte[size(t)];
     Encoder e = new Encoder(out);
     e.transaction(t);
@@ -93,7 +93,7 @@ final class RecordCodec {
   }
 
   /** The UTF-8 bytes of {@code s} as this codec writes them (used for keys too). */
-  static byte[] utf8(String s) {
+  public static byte[] utf8(String s) {
     int length = utf8Length(s);
     byte[] out = new byte[length];
     Encoder e = new Encoder(out);
@@ -334,7 +334,7 @@ final class RecordCodec {
   }
 
   /** Epoch millis, floored; refuses the one instant that would read back as "absent". */
-  static long millis(Instant i) {
+  public static long millis(Instant i) {
     long v = i.toEpochMilli();
     if (v == NULL) {
       throw new IllegalArgumentException("instant " + i + " is out of the storable range");
@@ -344,7 +344,7 @@ final class RecordCodec {
 
   // ------------------------------------------------------------------------------------------------- decoding
 
-  static Transaction decode(byte[] record) {
+  public static Transaction decode(byte[] record) {
     checkSchema(record);
     Decoder d = new Decoder(record);
     try {
@@ -538,7 +538,7 @@ final class RecordCodec {
   }
 
   /** Decodes what {@link Encoder#chars} wrote; ASCII (the common case) takes the fast path. */
-  static String decodeChars(byte[] b, int from, int to) {
+  public static String decodeChars(byte[] b, int from, int to) {
     int i = from;
     while (i < to && b[i] >= 0) {
       i++;
@@ -588,7 +588,7 @@ final class RecordCodec {
   // ------------------------------------------------------------------------------------ header, without decoding
 
   /** Refuses a record of a schema version this build cannot read (or one too short to hold the header). */
-  static void checkSchema(byte[] record) {
+  public static void checkSchema(byte[] record) {
     if (record.length == 0 || record[0] < SCHEMA_V1 || record[0] > SCHEMA_CURRENT) {
       int v = record.length == 0 ? -1 : record[0] & 0xFF;
       throw new IllegalStateException("stored transaction record has schema version " + v
@@ -600,41 +600,41 @@ final class RecordCodec {
     }
   }
 
-  static long id(byte[] record) {
+  public static long id(byte[] record) {
     return (long) LONG.get(record, OFF_ID);
   }
 
-  static void patchId(byte[] record, long id) {
+  public static void patchId(byte[] record, long id) {
     LONG.set(record, OFF_ID, id);
   }
 
-  static long version(byte[] record) {
+  public static long version(byte[] record) {
     return (long) LONG.get(record, OFF_VERSION);
   }
 
-  static boolean isFinal(byte[] record) {
+  public static boolean isFinal(byte[] record) {
     return GlobalStatus.fromCode(record[OFF_STATUS]).isFinal();
   }
 
-  static int statusCode(byte[] record) {
+  public static int statusCode(byte[] record) {
     return record[OFF_STATUS];
   }
 
-  static long nextWakeMillis(byte[] record) {
+  public static long nextWakeMillis(byte[] record) {
     return (long) LONG.get(record, OFF_NEXT_WAKE);
   }
 
-  static long finishMillis(byte[] record) {
+  public static long finishMillis(byte[] record) {
     return (long) LONG.get(record, OFF_FINISH);
   }
 
   /** The wake time the wake index holds for this record: only non-final records with a wake time have one. */
-  static long indexedWake(byte[] record) {
+  public static long indexedWake(byte[] record) {
     return isFinal(record) ? NULL : nextWakeMillis(record);
   }
 
   /** The finish time the finish index holds: only final records with a finish time have one. */
-  static long indexedFinish(byte[] record) {
+  public static long indexedFinish(byte[] record) {
     return isFinal(record) ? finishMillis(record) : NULL;
   }
 

@@ -1,6 +1,6 @@
-package io.cohort.store.embedded;
+package io.cohort.core.codec;
 
-import static io.cohort.store.embedded.RecordCodec.NULL;
+import static io.cohort.core.codec.RecordCodec.NULL;
 
 import io.cohort.core.port.TransactionStore.KvEntry;
 import java.lang.invoke.MethodHandles;
@@ -26,19 +26,19 @@ import java.time.Instant;
  * <p>The header is fixed so that the writer can compare versions and patch the id and create time of an encoded
  * entry without decoding it, as it does for transaction records. Times are whole milliseconds, truncated on write.
  */
-final class KvCodec {
-  static final int SCHEMA_V1 = 1;
-  static final int OFF_ID = 1;
-  static final int OFF_VERSION = 9;
-  static final int OFF_CREATE = 17;
-  static final int OFF_UPDATE = 25;
-  static final int HEADER_LENGTH = 33;
+public final class KvCodec {
+  public static final int SCHEMA_V1 = 1;
+  public static final int OFF_ID = 1;
+  public static final int OFF_VERSION = 9;
+  public static final int OFF_CREATE = 17;
+  public static final int OFF_UPDATE = 25;
+  public static final int HEADER_LENGTH = 33;
 
   private static final VarHandle LONG = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.BIG_ENDIAN);
 
   private KvCodec() {}
 
-  static byte[] encode(KvEntry e) {
+  public static byte[] encode(KvEntry e) {
     byte[] value = RecordCodec.utf8(e.value());
     byte[] out = new byte[HEADER_LENGTH + value.length];
     out[0] = SCHEMA_V1;
@@ -50,7 +50,7 @@ final class KvCodec {
     return out;
   }
 
-  static KvEntry decode(String category, String key, byte[] stored) {
+  public static KvEntry decode(String category, String key, byte[] stored) {
     checkSchema(stored);
     String value;
     try {
@@ -63,7 +63,7 @@ final class KvCodec {
         instant(stored, OFF_UPDATE));
   }
 
-  static void checkSchema(byte[] stored) {
+  public static void checkSchema(byte[] stored) {
     if (stored.length == 0 || stored[0] != SCHEMA_V1) {
       int v = stored.length == 0 ? -1 : stored[0] & 0xFF;
       throw new IllegalStateException("stored key-value entry has schema version " + v
@@ -76,20 +76,20 @@ final class KvCodec {
     }
   }
 
-  static long id(byte[] stored) {
+  public static long id(byte[] stored) {
     return (long) LONG.get(stored, OFF_ID);
   }
 
-  static long version(byte[] stored) {
+  public static long version(byte[] stored) {
     return (long) LONG.get(stored, OFF_VERSION);
   }
 
-  static void patchId(byte[] encoded, long id) {
+  public static void patchId(byte[] encoded, long id) {
     LONG.set(encoded, OFF_ID, id);
   }
 
   /** Gives an encoded replacement the id and create time of the stored entry it replaces. */
-  static void keepIdentity(byte[] encoded, byte[] stored) {
+  public static void keepIdentity(byte[] encoded, byte[] stored) {
     LONG.set(encoded, OFF_ID, id(stored));
     LONG.set(encoded, OFF_CREATE, (long) LONG.get(stored, OFF_CREATE));
   }
