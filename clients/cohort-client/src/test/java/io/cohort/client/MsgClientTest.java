@@ -151,6 +151,26 @@ class MsgClientTest {
   }
 
   @Test
+  void aLocalTransactionThatStartsAfterTheCheckBackClaimedItRunsNothingAndDeliversNothing() throws SQLException {
+    // Regression: doAndSubmitDb ignored a BLOCKED barrier and submitted, delivering a deposit for a withdrawal that
+    // never happened. Here the check-back (this service's own answer to the coordinator) wins the race.
+    Msg msg = transfer();
+    msg.prepare();
+    assertThat(JdbcBarrier.defaults().queryPrepared(PG, msg.gid())).isFalse();
+    AtomicBoolean ran = new AtomicBoolean();
+
+    assertThatThrownBy(() -> msg.doAndSubmitDb(PG, conn -> {
+      ran.set(true);
+      return record(conn, msg.gid(), 30);
+    })).isInstanceOf(TransactionFailedException.class).hasMessageContaining("check-back");
+
+    assertThat(ran).isFalse();
+    assertThat(recorded(msg.gid())).isFalse();
+    assertThat(client.awaitFinal(msg.gid(), Duration.ofSeconds(10)).status()).isEqualTo(GlobalStatus.FAILED);
+    assertThat(service.callsTo("/deposit")).isEmpty();
+  }
+
+  @Test
   void missingPiecesAreNamed() {
     Msg noCheck = client.msg().add(service.url("/deposit"), 1);
     assertThatThrownBy(noCheck::prepare).isInstanceOf(IllegalStateException.class).hasMessageContaining("queryPrepared");

@@ -1,8 +1,11 @@
 package io.cohort.client.msg;
 
 import io.cohort.client.CohortClientException;
+import io.cohort.client.CoordinatorException;
 import io.cohort.client.TransactionBuilder;
 import io.cohort.client.TransactionFailedException;
+import io.cohort.client.barrier.BarrierOutcome;
+import io.cohort.client.barrier.BarrierResult;
 import io.cohort.client.barrier.BarrierWork;
 import io.cohort.client.barrier.BranchBarrier;
 import io.cohort.client.barrier.BranchFailedException;
@@ -135,6 +138,9 @@ public final class Msg extends TransactionBuilder<Msg> {
    *       for good): the message is aborted and {@link TransactionFailedException} is thrown. If even that cannot
    *       be asked, the message stays prepared, the coordinator's check-back decides later, and the original error is
    *       thrown.
+   *   <li>The coordinator's check-back reached the barrier before the local transaction did (this process was slower
+   *       than the message's timeout): the business is skipped, the message is aborted and
+   *       {@link TransactionFailedException} is thrown. Nothing is delivered.
    * </ul>
    *
    * @throws IllegalStateException without a {@link #queryPrepared} URL or actions
@@ -153,9 +159,9 @@ public final class Msg extends TransactionBuilder<Msg> {
       throw new IllegalStateException("a msg needs at least one action");
     }
     prepare();
-    T value;
+    BarrierResult<T> local = null;
     try {
-      value = barrier.callInTransaction(dataSource, BranchBarrier.forMsg(gid()), business).value();
+      local = barrier.callInTransaction(dataSource, BranchBarrier.forMsg(gid()), business);
     } catch (BranchFailedException e) {
       abort();
       throw new TransactionFailedException(gid(), "the local transaction refused: " + e.getMessage(), e);
@@ -172,8 +178,20 @@ public final class Msg extends TransactionBuilder<Msg> {
         abort();
         throw new TransactionFailedException(gid(), "the local transaction did not commit: " + e, e);
       }
-      value = null;
     }
+    if (local != null && local.outcome() == BarrierOutcome.BLOCKED) {
+      // The check-back got there first and recorded "rolled back" for this gid: the business did not run and never
+      // will, and the coordinator may already have failed the message. Submitting would deliver for nothing.
+      try {
+        abort();
+      } catch (CoordinatorException alreadyFailed) {
+        // the check-back's FAILURE already ended it
+      }
+      throw new TransactionFailedException(gid(), "the check-back declared the local transaction rolled back before "
+          + "it ran; nothing was done and nothing will be delivered", null);
+    }
+    // EXECUTED, or DUPLICATE (an earlier attempt for this gid committed): deliver.
+    T value = local == null ? null : local.value();
     submit();
     return value;
   }
