@@ -18,6 +18,10 @@ import io.cohort.server.scheduler.Scheduler;
 import io.cohort.server.topics.Topics;
 import io.cohort.store.embedded.EmbeddedStoreOptions;
 import io.cohort.store.embedded.EmbeddedTransactionStore;
+import io.cohort.store.jdbc.JdbcStoreOptions;
+import io.cohort.store.jdbc.JdbcTransactionStore;
+import io.cohort.store.redis.RedisStoreOptions;
+import io.cohort.store.redis.RedisTransactionStore;
 import java.time.Clock;
 import java.time.InstantSource;
 import java.time.ZoneOffset;
@@ -82,14 +86,46 @@ public final class CohortServer implements AutoCloseable {
 
   /** Starts a coordinator on the store the configuration names. */
   public static CohortServer start(ServerConfig config) throws Exception {
-    TransactionStore store = EmbeddedTransactionStore.open(config.storeDir(),
-        EmbeddedStoreOptions.defaults().withSyncWrites(config.storeSync()));
+    TransactionStore store = openStore(config);
     try {
       return start(config, store, systemClock());
     } catch (Exception e) {
       store.close();
       throw e;
     }
+  }
+
+  /**
+   * Opens the store {@code store.type} names. A shared store (jdbc, redis) that cannot be reached, or whose schema is
+   * newer than this build knows, fails here with an error naming it (the URL without its password).
+   */
+  static TransactionStore openStore(ServerConfig config) {
+    return switch (config.storeType()) {
+      case "jdbc" -> JdbcTransactionStore.open(jdbcOptions(config));
+      case "redis" -> RedisTransactionStore.open(redisOptions(config));
+      case "embedded" -> EmbeddedTransactionStore.open(config.storeDir(),
+          EmbeddedStoreOptions.defaults().withSyncWrites(config.storeSync()));
+      default -> throw new IllegalArgumentException("store.type '" + config.storeType()
+          + "' cannot be started from the command line (memory is for tests only)");
+    };
+  }
+
+  /** The jdbc store's options from the configuration. */
+  public static JdbcStoreOptions jdbcOptions(ServerConfig config) {
+    ServerConfig.JdbcSettings j = config.jdbc();
+    return JdbcStoreOptions.of(j.url())
+        .withUser(j.user().isEmpty() ? null : j.user())
+        .withPassword(j.password().isEmpty() ? null : j.password())
+        .withPoolSize(j.poolSize())
+        .withConnectionTimeout(j.connectTimeout())
+        .withMigrateOnStart(j.migrateOnStart());
+  }
+
+  static RedisStoreOptions redisOptions(ServerConfig config) {
+    ServerConfig.RedisSettings r = config.redis();
+    RedisStoreOptions base = r.cluster() ? RedisStoreOptions.cluster(r.uris()) : RedisStoreOptions.standalone(
+        r.uris().get(0));
+    return base.withKeyPrefix(r.keyPrefix()).withPartitions(r.partitions());
   }
 
   /** Starts a coordinator on a given store (tests use the in-memory reference store). */

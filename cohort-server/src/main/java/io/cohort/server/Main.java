@@ -3,6 +3,8 @@ package io.cohort.server;
 import io.cohort.server.config.ConfigException;
 import io.cohort.server.config.ConfigKey;
 import io.cohort.server.config.ServerConfig;
+import io.cohort.store.jdbc.JdbcTransactionStore;
+import io.cohort.store.jdbc.SchemaMigration;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -23,9 +25,17 @@ public final class Main {
   private Main() {}
 
   public static void main(String[] args) throws Exception {
-    CommandSpec spec = CommandSpec.create().name("cohort-server").mixinStandardHelpOptions(true)
+    boolean migrate = args.length > 0 && args[0].equals("migrate");
+    if (migrate) {
+      args = java.util.Arrays.copyOfRange(args, 1, args.length);
+    }
+    CommandSpec spec = CommandSpec.create().name(migrate ? "cohort-server migrate" : "cohort-server")
+        .mixinStandardHelpOptions(true)
         .version("Cohort " + CohortServer.VERSION);
-    spec.usageMessage().description("Cohort distributed transaction coordinator (DTM wire-compatible).",
+    spec.usageMessage().description(migrate
+        ? "Applies the jdbc store's schema migrations to the database the configuration names, then exits."
+        : "Cohort distributed transaction coordinator (DTM wire-compatible). 'cohort-server migrate [...]' applies the"
+            + " jdbc store's schema migrations and exits.",
         "Precedence: flags > environment (COHORT_*) > YAML file > defaults.");
     spec.addOption(OptionSpec.builder("--config", "-c").paramLabel("FILE").type(Path.class)
         .description("YAML configuration file").build());
@@ -66,6 +76,10 @@ public final class Main {
       System.exit(2);
       return;
     }
+    if (migrate) {
+      System.exit(migrate(config));
+      return;
+    }
     LOG.info(config.describe());
     CohortServer server;
     try {
@@ -81,5 +95,23 @@ public final class Main {
       stopped.countDown();
     }, "shutdown"));
     stopped.await();
+  }
+
+  /** The migrate command: 0 when the schema is current afterwards, 1 (with the reason on stderr) otherwise. */
+  static int migrate(ServerConfig config) {
+    if (!config.storeType().equals("jdbc")) {
+      System.err.println("cohort-server migrate: only the jdbc store has a schema to migrate (store.type is "
+          + config.storeType() + ")");
+      return 1;
+    }
+    try {
+      SchemaMigration m = JdbcTransactionStore.migrate(CohortServer.jdbcOptions(config));
+      System.out.println("schema of " + m.database() + ": version " + m.versionBefore() + " -> " + m.versionAfter()
+          + " (" + m.applied() + " migration(s) applied)");
+      return 0;
+    } catch (RuntimeException e) {
+      System.err.println("cohort-server migrate: " + e.getMessage());
+      return 1;
+    }
   }
 }

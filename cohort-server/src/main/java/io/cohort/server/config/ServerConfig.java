@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.util.EnumMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
@@ -31,6 +32,8 @@ public record ServerConfig(
     String storeType,
     Path storeDir,
     boolean storeSync,
+    JdbcSettings jdbc,
+    RedisSettings redis,
     Duration requestTimeout,
     Duration retryInterval,
     Duration maxRetryInterval,
@@ -95,8 +98,23 @@ public record ServerConfig(
       node = "cohort-" + UUID.randomUUID().toString().substring(0, 8);
     }
     String storeType = p.string(ConfigKey.STORE_TYPE);
-    if (!storeType.equals("embedded") && !storeType.equals("memory")) {
-      throw p.error(ConfigKey.STORE_TYPE, "must be 'embedded' or 'memory'");
+    if (!List.of("embedded", "jdbc", "redis", "memory").contains(storeType)) {
+      throw p.error(ConfigKey.STORE_TYPE, "must be 'embedded', 'jdbc', 'redis' or 'memory'");
+    }
+    JdbcSettings jdbc = new JdbcSettings(p.string(ConfigKey.STORE_JDBC_URL), p.string(ConfigKey.STORE_JDBC_USER),
+        p.string(ConfigKey.STORE_JDBC_PASSWORD), p.positiveInt(ConfigKey.STORE_JDBC_POOL_SIZE),
+        p.positive(ConfigKey.STORE_JDBC_CONNECT_TIMEOUT), p.bool(ConfigKey.STORE_JDBC_MIGRATE));
+    if (storeType.equals("jdbc") && jdbc.url().isBlank()) {
+      throw p.error(ConfigKey.STORE_JDBC_URL, "is required when store.type is jdbc (e.g. "
+          + "jdbc:postgresql://localhost:5432/cohort)");
+    }
+    RedisSettings redis = new RedisSettings(
+        java.util.Arrays.stream(p.string(ConfigKey.STORE_REDIS_URI).split(",")).map(String::strip)
+            .filter(u -> !u.isEmpty()).toList(),
+        p.bool(ConfigKey.STORE_REDIS_CLUSTER), p.string(ConfigKey.STORE_REDIS_PREFIX),
+        p.positiveInt(ConfigKey.STORE_REDIS_PARTITIONS));
+    if (storeType.equals("redis") && redis.uris().isEmpty()) {
+      throw p.error(ConfigKey.STORE_REDIS_URI, "is required when store.type is redis");
     }
     ServerConfig c = new ServerConfig(
         p.string(ConfigKey.HTTP_HOST),
@@ -106,6 +124,8 @@ public record ServerConfig(
         storeType,
         Path.of(p.string(ConfigKey.STORE_DIR)),
         p.bool(ConfigKey.STORE_SYNC),
+        jdbc,
+        redis,
         p.positive(ConfigKey.REQUEST_TIMEOUT),
         p.positive(ConfigKey.RETRY_INTERVAL),
         p.positive(ConfigKey.MAX_RETRY_INTERVAL),
@@ -126,6 +146,31 @@ public record ServerConfig(
     return c;
   }
 
+  /** The jdbc store's settings (used when {@code store.type} is {@code jdbc}). */
+  public record JdbcSettings(String url, String user, String password, int poolSize, Duration connectTimeout,
+      boolean migrateOnStart) {
+    /** Never shows the password. */
+    @Override
+    public String toString() {
+      return "JdbcSettings[url=" + redactUrl(url) + ", user=" + user + ", poolSize=" + poolSize + "]";
+    }
+  }
+
+  /** The redis store's settings (used when {@code store.type} is {@code redis}). */
+  public record RedisSettings(List<String> uris, boolean cluster, String keyPrefix, int partitions) {
+    /** Never shows a password. */
+    @Override
+    public String toString() {
+      return "RedisSettings[uris=" + uris.stream().map(ServerConfig::redactUrl).toList() + ", cluster=" + cluster
+          + ", keyPrefix=" + keyPrefix + ", partitions=" + partitions + "]";
+    }
+  }
+
+  /** A URL with any password in it (user info, or a password/pwd parameter) replaced by {@code ***}. */
+  static String redactUrl(String url) {
+    return url.replaceAll("(//[^/:@]*):[^/@]*@", "$1:***@").replaceAll("(?i)((?:password|pwd)=)[^&;]*", "$1***");
+  }
+
   /** The effective configuration, one key per line, for the start-up log. */
   public String describe() {
     Map<String, String> values = new LinkedHashMap<>();
@@ -136,6 +181,16 @@ public record ServerConfig(
     values.put("store.type", storeType);
     values.put("store.embedded.dir", storeDir.toAbsolutePath().toString());
     values.put("store.embedded.sync", Boolean.toString(storeSync));
+    values.put("store.jdbc.url", redactUrl(jdbc.url()));
+    values.put("store.jdbc.user", jdbc.user());
+    values.put("store.jdbc.password", jdbc.password().isEmpty() ? "" : "***");
+    values.put("store.jdbc.pool-size", Integer.toString(jdbc.poolSize()));
+    values.put("store.jdbc.connect-timeout", jdbc.connectTimeout().toString());
+    values.put("store.jdbc.migrate-on-start", Boolean.toString(jdbc.migrateOnStart()));
+    values.put("store.redis.uri", String.join(",", redis.uris().stream().map(ServerConfig::redactUrl).toList()));
+    values.put("store.redis.cluster", Boolean.toString(redis.cluster()));
+    values.put("store.redis.key-prefix", redis.keyPrefix());
+    values.put("store.redis.partitions", Integer.toString(redis.partitions()));
     values.put("engine.request-timeout", requestTimeout.toString());
     values.put("engine.retry-interval", retryInterval.toString());
     values.put("engine.max-retry-interval", maxRetryInterval.toString());

@@ -43,6 +43,35 @@ class ServerConfigTest {
   }
 
   @Test
+  void sharedStoresAreChosenAndConfiguredAndSecretsNeverShown() {
+    ServerConfig jdbc = ServerConfig.load(null, Map.of("COHORT_STORE_JDBC_PASSWORD", "hunter2"), Map.of(
+        "store.type", "jdbc", "store.jdbc.url", "jdbc:postgresql://db:5432/cohort?password=inurl",
+        "store.jdbc.user", "cohort", "store.jdbc.pool-size", "32"));
+    assertThat(jdbc.storeType()).isEqualTo("jdbc");
+    assertThat(jdbc.jdbc().poolSize()).isEqualTo(32);
+    assertThat(jdbc.jdbc().password()).isEqualTo("hunter2");
+    assertThat(jdbc.describe()).contains("store.jdbc.password = ***").doesNotContain("hunter2")
+        .doesNotContain("inurl").contains("store.jdbc.url = jdbc:postgresql://db:5432/cohort?password=***");
+    assertThat(jdbc.jdbc().toString()).doesNotContain("hunter2");
+
+    ServerConfig redis = ServerConfig.load(null, Map.of(), Map.of("store.type", "redis", "store.redis.uri",
+        "redis://:pw@a:7000, redis://:pw@b:7001", "store.redis.cluster", "true"));
+    assertThat(redis.redis().uris()).containsExactly("redis://:pw@a:7000", "redis://:pw@b:7001");
+    assertThat(redis.redis().cluster()).isTrue();
+    assertThat(redis.describe()).contains("redis://:***@a:7000,redis://:***@b:7001").doesNotContain(":pw@");
+  }
+
+  @Test
+  void aSharedStoreWithoutItsAddressOrAnUnknownStoreIsRefusedByName() {
+    assertThatThrownBy(() -> ServerConfig.load(null, Map.of(), Map.of("store.type", "jdbc")))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("store.jdbc.url").hasMessageContaining("required");
+    assertThatThrownBy(() -> ServerConfig.load(null, Map.of(), Map.of("store.type", "cassandra")))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("store.type").hasMessageContaining("jdbc");
+    assertThatThrownBy(() -> ServerConfig.load(null, Map.of(), Map.of("store.type", "redis", "store.redis.uri", " ")))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("store.redis.uri");
+  }
+
+  @Test
   void unitsParse() {
     ServerConfig c = ServerConfig.load(null, Map.of(),
         Map.of("http.max-body", "512KiB", "engine.retry-interval", "500ms", "retention.finished", "3d"));
