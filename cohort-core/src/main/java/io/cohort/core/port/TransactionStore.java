@@ -164,11 +164,19 @@ public interface TransactionStore extends AutoCloseable {
           .sorted(java.util.Comparator.comparingLong(Transaction::id).reversed())
           .limit(query.limit() + 1L)
           .toList();
-      if (rows.size() > query.limit()) {
-        List<Transaction> page = rows.subList(0, query.limit());
-        return new Page(List.copyOf(page), page.get(page.size() - 1).id());
+      return ofOverfetched(rows, query.limit());
+    }
+
+    /**
+     * The page made of {@code rows}, the matches in listing order read up to {@code limit + 1}: one row more than the
+     * page means there is a next page, starting below the last row kept.
+     */
+    public static Page ofOverfetched(List<Transaction> rows, int limit) {
+      if (rows.size() > limit) {
+        List<Transaction> page = List.copyOf(rows.subList(0, limit));
+        return new Page(page, page.get(page.size() - 1).id());
       }
-      return new Page(rows, 0);
+      return new Page(List.copyOf(rows), 0);
     }
   }
 }

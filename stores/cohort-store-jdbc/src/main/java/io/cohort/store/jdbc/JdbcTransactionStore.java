@@ -535,11 +535,7 @@ public final class JdbcTransactionStore implements TransactionStore {
         return readTransactions(ps, Math.min(q.limit() + 1, 256));
       }
     });
-    if (rows.size() > q.limit()) {
-      List<Transaction> page = List.copyOf(rows.subList(0, q.limit()));
-      return new Page(page, page.get(page.size() - 1).id());
-    }
-    return new Page(List.copyOf(rows), 0);
+    return Page.ofOverfetched(rows, q.limit());
   }
 
   private static void where(StringBuilder sql, List<Object> args, String condition, Object arg) {

@@ -406,11 +406,7 @@ public final class RedisTransactionStore implements TransactionStore {
         }
       }
     }
-    if (rows.size() > q.limit()) {
-      List<Transaction> page = List.copyOf(rows.subList(0, q.limit()));
-      return new Page(page, page.get(page.size() - 1).id());
-    }
-    return new Page(List.copyOf(rows), 0);
+    return Page.ofOverfetched(rows, q.limit());
   }
 
   @Override

@@ -150,7 +150,9 @@ class RedisTransactionStoreTest extends TransactionStoreContract {
     assertThat(slots).as("no two partitions share a slot").hasSize(64);
     assertThat(java.util.Arrays.stream(perThird).boxed().toList())
         .as("a three-master cluster with equal slot ranges holds equal shares")
-        .allSatisfy(n -> assertThat(n).isBetween(21, 22));
+        // 64 partitions over 3 ranges: 21 or 22 each, except that partitions 21 and 42 straddle a range boundary, so
+        // which range they fall in depends on the prefix's salts, and the middle range may hold only 20.
+        .allSatisfy(n -> assertThat(n).isBetween(20, 22));
     // The meta key and the id sequence are elsewhere; a stored record is under its partition's key.
     store.insert(saga("order-1"));
     int p = layout.partitionOf(RecordCodec.utf8("order-1"));
