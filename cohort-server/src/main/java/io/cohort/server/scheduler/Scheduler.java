@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.InstantSource;
 import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -16,7 +17,7 @@ import org.slf4j.LoggerFactory;
  * <p>Each pass claims a batch from the store with this coordinator's owner token and a lease (request timeout plus
  * margin): the store rewrites each claimed transaction's wake time to the lease end, so no other coordinator takes it
  * while the lease holds, and takes it over when this one dies. Claimed rounds run on virtual threads, bounded by
- * {@link Rounds}. When a batch comes back full the next pass starts at once; otherwise the loop sleeps for the poll
+ * {@link Rounds}. When a batch comes back full the next pass starts at once; otherwise the loop sleeps for the (jittered) poll
  * interval. The loop catches everything and survives clock jumps (it only compares the clock with stored times).
  */
 public final class Scheduler implements AutoCloseable {
@@ -59,7 +60,9 @@ public final class Scheduler implements AutoCloseable {
       }
       if (claimed < batch) {
         try {
-          Thread.sleep(poll);
+          // Jittered (50-150 % of the interval), so coordinators sharing a store do not poll in lockstep and the one
+          // whose loop happens to run first does not take most of the due work.
+          Thread.sleep(Duration.ofNanos((long) (poll.toNanos() * (0.5 + ThreadLocalRandom.current().nextDouble()))));
         } catch (InterruptedException e) {
           return;
         }

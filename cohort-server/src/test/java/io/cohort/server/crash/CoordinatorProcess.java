@@ -26,10 +26,11 @@ import java.util.concurrent.TimeUnit;
 import org.awaitility.core.ConditionTimeoutException;
 
 /**
- * The coordinator as a separate JVM ({@code io.cohort.server.Main}) on the embedded store, so that a crash is a real
- * SIGKILL of a real process: no shutdown hook runs, nothing is flushed, the RocksDB lock and every socket are dropped by
- * the kernel. It always listens on the same port and data directory, so a restart is the same coordinator coming back.
- * Its output is appended to one log file per test, with a marker line per start.
+ * The coordinator as a separate JVM ({@code io.cohort.server.Main}), so that a crash is a real SIGKILL of a real
+ * process: no shutdown hook runs, nothing is flushed, the RocksDB lock and every socket are dropped by the kernel. It
+ * always listens on the same port with the same flags (the embedded store's data directory, or a shared store and a
+ * node id), so a restart is the same coordinator coming back. Its output is appended to one log file, with a marker
+ * line per start.
  */
 final class CoordinatorProcess implements AutoCloseable {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -38,7 +39,9 @@ final class CoordinatorProcess implements AutoCloseable {
   /** What the coordinator answered. */
   record Answer(int status, String text) {}
 
-  private final Path dataDir;
+  private final String name;
+  private final List<String> storeFlags;
+  private final Duration requestTimeout;
   private final Path log;
   private final int port;
   private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
@@ -48,8 +51,20 @@ final class CoordinatorProcess implements AutoCloseable {
   private int starts;
   private int kills;
 
+  /** A coordinator on the embedded store in {@code dataDir}, with a 2 s request timeout. */
   CoordinatorProcess(Path dataDir, Path log) {
-    this.dataDir = dataDir;
+    this("coordinator", List.of("--store.embedded.dir=" + dataDir), Duration.ofSeconds(2), log);
+  }
+
+  /**
+   * A coordinator started with {@code storeFlags} (a shared store, {@code --node.id}, ...) instead of an embedded data
+   * directory, and {@code requestTimeout} as {@code engine.request-timeout}; {@code name} labels its lines in the test
+   * output.
+   */
+  CoordinatorProcess(String name, List<String> storeFlags, Duration requestTimeout, Path log) {
+    this.name = name;
+    this.storeFlags = List.copyOf(storeFlags);
+    this.requestTimeout = requestTimeout;
     this.log = log;
     this.port = freePort();
   }
@@ -67,13 +82,13 @@ final class CoordinatorProcess implements AutoCloseable {
         "io.cohort.server.Main",
         "--http.host=127.0.0.1",
         "--http.port=" + port,
-        "--store.embedded.dir=" + dataDir,
         "--engine.retry-interval=200ms",
         "--engine.max-retry-interval=1s",
         "--engine.lease-margin=1s",
         "--scheduler.poll-interval=50ms",
         "--engine.timeout-to-fail=1s",
-        "--engine.request-timeout=2s"));
+        "--engine.request-timeout=" + requestTimeout.toMillis() + "ms"));
+    cmd.addAll(storeFlags);
     long begin = System.nanoTime();
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()));
@@ -81,17 +96,17 @@ final class CoordinatorProcess implements AutoCloseable {
     Process p = pb.start();
     process = p;
     try {
-      await("coordinator start #" + starts).atMost(START_TIMEOUT).pollDelay(Duration.ZERO)
+      await(name + " start #" + starts).atMost(START_TIMEOUT).pollDelay(Duration.ZERO)
           .pollInterval(Duration.ofMillis(25)).until(() -> {
             if (!p.isAlive()) {
-              throw new AssertionError("the coordinator exited with " + p.exitValue() + " while starting; log tail:\n"
+              throw new AssertionError(name + " exited with " + p.exitValue() + " while starting; log tail:\n"
                   + logTail(40));
             }
             return pingOnce();
           });
-      System.out.printf("coordinator start #%d ready in %d ms%n", starts, (System.nanoTime() - begin) / 1_000_000);
+      System.out.printf("%s start #%d ready in %d ms%n", name, starts, (System.nanoTime() - begin) / 1_000_000);
     } catch (ConditionTimeoutException e) {
-      throw new AssertionError("the coordinator did not answer /api/ping within " + START_TIMEOUT + "; log tail:\n"
+      throw new AssertionError(name + " did not answer /api/ping within " + START_TIMEOUT + "; log tail:\n"
           + logTail(40), e);
     }
   }
@@ -112,7 +127,7 @@ final class CoordinatorProcess implements AutoCloseable {
     assertThat(p.waitFor(10, TimeUnit.SECONDS)).as("coordinator still alive 10 s after SIGKILL").isTrue();
     assertThat(p.exitValue()).as("exit code of a SIGKILLed JVM (128 + 9)").isEqualTo(137);
     kills++;
-    System.out.printf("coordinator #%d killed (SIGKILL, gone %d ms later)%n", starts,
+    System.out.printf("%s #%d killed (SIGKILL, gone %d ms later)%n", name, starts,
         (System.nanoTime() - killedAt) / 1_000_000);
   }
 
@@ -124,6 +139,10 @@ final class CoordinatorProcess implements AutoCloseable {
 
   int kills() {
     return kills;
+  }
+
+  String name() {
+    return name;
   }
 
   int starts() {
