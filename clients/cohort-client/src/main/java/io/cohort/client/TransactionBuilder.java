@@ -219,7 +219,8 @@ public abstract class TransactionBuilder<B extends TransactionBuilder<B>> {
     return io.cohort.client.internal.Urls.check(what, url, emptyAllowed);
   }
 
-  private static Duration seconds(String name, Duration d) {
+  /** A duration for the wire, which counts whole seconds: at least 1 s and no fraction, or an error naming it. */
+  protected static Duration seconds(String name, Duration d) {
     Objects.requireNonNull(d, name);
     if (d.getNano() != 0 || d.getSeconds() < 1) {
       throw new IllegalArgumentException(name + " must be a whole number of seconds, at least 1 (the wire protocol "

@@ -66,6 +66,31 @@ public interface TransactionStore extends AutoCloseable {
    */
   List<Transaction> wakingAfter(Instant after, int limit);
 
+  /**
+   * The {@link #claimDue} argument rule every store applies: nulls and a negative limit are caller bugs.
+   *
+   * @return whether there is anything to claim (the limit is above 0)
+   */
+  static boolean checkClaim(Instant now, int limit, String ownerToken, Instant leaseUntil) {
+    java.util.Objects.requireNonNull(now, "now");
+    java.util.Objects.requireNonNull(ownerToken, "ownerToken");
+    java.util.Objects.requireNonNull(leaseUntil, "leaseUntil");
+    return checkLimit("claim limit", limit);
+  }
+
+  /**
+   * A limit of {@link #claimDue}, {@link #purgeFinished} or {@link #wakingAfter}: negative is a caller bug, named by
+   * {@code what}.
+   *
+   * @return whether there is anything to do (the limit is above 0)
+   */
+  static boolean checkLimit(String what, int limit) {
+    if (limit < 0) {
+      throw new IllegalArgumentException(what + " must not be negative, got " + limit);
+    }
+    return limit > 0;
+  }
+
   /** The {@link #purgeFinished} rule for stores that hold everything in memory: the gids to delete. */
   static List<String> selectPurgeable(java.util.Collection<Transaction> all, Instant finishedBefore, int limit) {
     return all.stream()

@@ -2,7 +2,6 @@ package io.cohort.client.internal;
 
 import io.cohort.client.BranchCallException;
 import io.cohort.client.BranchReply;
-import io.cohort.client.CallDeadlineExceededException;
 import io.cohort.client.http.OutboundRequest;
 import io.cohort.client.http.OutboundResponse;
 import java.io.IOException;
@@ -39,8 +38,6 @@ public final class BranchCalls {
     OutboundResponse resp;
     try {
       resp = rt.transport().execute(req);
-    } catch (CallDeadlineExceededException e) {
-      throw e;
     } catch (IOException e) {
       throw new BranchCallException(what + " got no answer: " + e, 0, "", e);
     }

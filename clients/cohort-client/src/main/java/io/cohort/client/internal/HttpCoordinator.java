@@ -4,7 +4,6 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
-import io.cohort.client.CallDeadlineExceededException;
 import io.cohort.client.Coordinator;
 import io.cohort.client.CoordinatorException;
 import io.cohort.client.PayloadSerializationException;
@@ -127,8 +126,6 @@ public final class HttpCoordinator implements Coordinator {
           + base, e);
     } catch (IOException e) {
       throw new CoordinatorException(endpoint, 0, "cannot reach the coordinator at " + base + ": " + e, e);
-    } catch (CallDeadlineExceededException e) {
-      throw e;
     }
     String text = resp.bodyAsString();
     if (resp.status() == 200 && !saysFailure(text)) {

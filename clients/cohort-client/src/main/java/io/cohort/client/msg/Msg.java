@@ -92,11 +92,7 @@ public final class Msg extends TransactionBuilder<Msg> {
   /** Delivers no earlier than {@code delay} after the message was created. Whole seconds, at least 1. */
   public Msg delay(Duration delay) {
     checkOpen();
-    Objects.requireNonNull(delay, "delay");
-    if (delay.getNano() != 0 || delay.getSeconds() < 1) {
-      throw new IllegalArgumentException("delay must be a whole number of seconds, at least 1: " + delay);
-    }
-    this.delay = delay;
+    this.delay = seconds("delay", delay);
     return this;
   }
 

@@ -1,5 +1,6 @@
 package io.cohort.store.embedded;
 
+import io.cohort.core.codec.Millis;
 import io.cohort.core.codec.KvCodec;
 import io.cohort.core.codec.RecordCodec;
 import io.cohort.core.model.Transaction;
@@ -210,13 +211,7 @@ public final class EmbeddedTransactionStore implements TransactionStore {
 
   @Override
   public List<Transaction> claimDue(Instant now, int limit, String ownerToken, Instant leaseUntil) {
-    Objects.requireNonNull(now, "now");
-    Objects.requireNonNull(ownerToken, "ownerToken");
-    Objects.requireNonNull(leaseUntil, "leaseUntil");
-    if (limit < 0) {
-      throw new IllegalArgumentException("claim limit must not be negative, got " + limit);
-    }
-    if (limit == 0) {
+    if (!TransactionStore.checkClaim(now, limit, ownerToken, leaseUntil)) {
       return List.of();
     }
     // The lease as it will be stored, so the claimed copies returned equal what find() reads.
@@ -227,10 +222,7 @@ public final class EmbeddedTransactionStore implements TransactionStore {
   @Override
   public int purgeFinished(Instant finishedBefore, int limit) {
     Objects.requireNonNull(finishedBefore, "finishedBefore");
-    if (limit < 0) {
-      throw new IllegalArgumentException("purge limit must not be negative, got " + limit);
-    }
-    if (limit == 0) {
+    if (!TransactionStore.checkLimit("purge limit", limit)) {
       return 0;
     }
     return writer.submit(new GroupCommitWriter.Purge(finishedBefore, limit));
@@ -350,11 +342,9 @@ public final class EmbeddedTransactionStore implements TransactionStore {
   @Override
   public List<Transaction> wakingAfter(Instant after, int limit) {
     Objects.requireNonNull(after, "after");
-    if (limit < 0) {
-      throw new IllegalArgumentException("limit must not be negative, got " + limit);
-    }
+    TransactionStore.checkLimit("limit", limit);
     // Stored wake times are whole milliseconds: "after" is from the next whole millisecond on.
-    long afterMillis = GroupCommitWriter.saturatedMillis(after);
+    long afterMillis = Millis.floor(after);
     if (limit == 0 || afterMillis == Long.MAX_VALUE) {
       return List.of();
     }

@@ -2,6 +2,7 @@ package io.cohort.store.embedded;
 
 import static io.cohort.core.codec.RecordCodec.NULL;
 
+import io.cohort.core.codec.Millis;
 import io.cohort.core.codec.KvCodec;
 import io.cohort.core.codec.RecordCodec;
 import io.cohort.core.model.Transaction;
@@ -157,7 +158,7 @@ final class GroupCommitWriter {
     final Instant leaseUntil;
 
     Claim(Instant now, int limit, String owner, Instant leaseUntil) {
-      this.nowMillis = saturatedMillis(now);
+      this.nowMillis = Millis.floor(now);
       this.limit = limit;
       this.owner = owner;
       this.leaseUntil = leaseUntil;
@@ -170,7 +171,7 @@ final class GroupCommitWriter {
     final int limit;
 
     Purge(Instant finishedBefore, int limit) {
-      long floor = saturatedMillis(finishedBefore);
+      long floor = Millis.floor(finishedBefore);
       // finish < finishedBefore: whole milliseconds strictly before it, or up to it when it has a sub-ms part.
       boolean whole = floor == Long.MIN_VALUE || Instant.ofEpochMilli(floor).equals(finishedBefore);
       this.lastFinishMillis = whole && floor != Long.MIN_VALUE ? floor - 1 : floor;
@@ -178,16 +179,6 @@ final class GroupCommitWriter {
     }
   }
 
-  /** Epoch millis, floored, clamped to the range of a long (so {@code Instant.MAX} means "any time"). */
-  static long saturatedMillis(Instant i) {
-    if (i.isAfter(Instant.ofEpochMilli(Long.MAX_VALUE))) {
-      return Long.MAX_VALUE;
-    }
-    if (i.isBefore(Instant.ofEpochMilli(Long.MIN_VALUE))) {
-      return Long.MIN_VALUE;
-    }
-    return i.toEpochMilli();
-  }
 
   /**
    * A key-value create ({@code expectedVersion == 0}: only if absent; the writer patches in the new id) or

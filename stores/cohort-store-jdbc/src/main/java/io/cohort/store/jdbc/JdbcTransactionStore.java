@@ -1,5 +1,6 @@
 package io.cohort.store.jdbc;
 
+import io.cohort.core.codec.Millis;
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import com.zaxxer.hikari.pool.HikariPool.PoolInitializationException;
@@ -398,16 +399,10 @@ public final class JdbcTransactionStore implements TransactionStore {
 
   @Override
   public List<Transaction> claimDue(Instant now, int limit, String ownerToken, Instant leaseUntil) {
-    Objects.requireNonNull(now, "now");
-    Objects.requireNonNull(ownerToken, "ownerToken");
-    Objects.requireNonNull(leaseUntil, "leaseUntil");
-    if (limit < 0) {
-      throw new IllegalArgumentException("claim limit must not be negative, got " + limit);
-    }
-    if (limit == 0) {
+    if (!TransactionStore.checkClaim(now, limit, ownerToken, leaseUntil)) {
       return List.of();
     }
-    long nowMillis = floorMillis(now);
+    long nowMillis = Millis.floor(now);
     long leaseMillis = RecordCodec.millis(leaseUntil);
     // The lease as it will be stored, so the claimed copies returned equal what find() reads.
     Instant lease = Instant.ofEpochMilli(leaseMillis);
@@ -459,14 +454,11 @@ public final class JdbcTransactionStore implements TransactionStore {
   @Override
   public int purgeFinished(Instant finishedBefore, int limit) {
     Objects.requireNonNull(finishedBefore, "finishedBefore");
-    if (limit < 0) {
-      throw new IllegalArgumentException("purge limit must not be negative, got " + limit);
-    }
-    if (limit == 0) {
+    if (!TransactionStore.checkLimit("purge limit", limit)) {
       return 0;
     }
     // finish < finishedBefore, for whole milliseconds: finish < its ceiling.
-    long bound = ceilMillis(finishedBefore);
+    long bound = Millis.ceil(finishedBefore);
     return call("purge", c -> {
       try (PreparedStatement ps = c.prepareStatement(dialect.purge)) {
         ps.setLong(1, bound);
@@ -514,10 +506,10 @@ public final class JdbcTransactionStore implements TransactionStore {
       where(sql, args, "trans_type = ?", q.type().wire());
     }
     if (q.createdFrom() != null) {
-      where(sql, args, "create_time >= ?", ceilMillis(q.createdFrom()));
+      where(sql, args, "create_time >= ?", Millis.ceil(q.createdFrom()));
     }
     if (q.createdTo() != null) {
-      where(sql, args, "create_time <= ?", floorMillis(q.createdTo()));
+      where(sql, args, "create_time <= ?", Millis.floor(q.createdTo()));
     }
     sql.append(" order by id desc limit ?");
     args.add(q.limit() + 1L);
@@ -546,11 +538,9 @@ public final class JdbcTransactionStore implements TransactionStore {
   @Override
   public List<Transaction> wakingAfter(Instant after, int limit) {
     Objects.requireNonNull(after, "after");
-    if (limit < 0) {
-      throw new IllegalArgumentException("limit must not be negative, got " + limit);
-    }
+    TransactionStore.checkLimit("limit", limit);
     // Stored wake times are whole milliseconds: after {@code after} means after its floor.
-    long afterMillis = floorMillis(after);
+    long afterMillis = Millis.floor(after);
     if (limit == 0 || afterMillis == Long.MAX_VALUE) {
       return List.of();
     }
@@ -751,25 +741,7 @@ public final class JdbcTransactionStore implements TransactionStore {
     return new String(chars);
   }
 
-  /** Epoch millis, floored, clamped to the range of a long (so {@code Instant.MAX} means "any time"). */
-  static long floorMillis(Instant i) {
-    if (i.isAfter(Instant.ofEpochMilli(Long.MAX_VALUE))) {
-      return Long.MAX_VALUE;
-    }
-    if (i.isBefore(Instant.ofEpochMilli(Long.MIN_VALUE))) {
-      return Long.MIN_VALUE;
-    }
-    return i.toEpochMilli();
-  }
 
-  /** Epoch millis, rounded up, clamped to the range of a long. */
-  static long ceilMillis(Instant i) {
-    long floor = floorMillis(i);
-    if (floor == Long.MAX_VALUE || floor == Long.MIN_VALUE || Instant.ofEpochMilli(floor).equals(i)) {
-      return floor;
-    }
-    return floor + 1;
-  }
 
   // --------------------------------------------------------------------------------------------- plumbing
 

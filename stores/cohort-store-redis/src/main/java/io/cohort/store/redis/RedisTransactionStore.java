@@ -1,5 +1,6 @@
 package io.cohort.store.redis;
 
+import io.cohort.core.codec.Millis;
 import io.cohort.core.codec.KvCodec;
 import io.cohort.core.codec.RecordCodec;
 import io.cohort.core.model.Transaction;
@@ -195,17 +196,11 @@ public final class RedisTransactionStore implements TransactionStore {
 
   @Override
   public List<Transaction> claimDue(Instant now, int limit, String ownerToken, Instant leaseUntil) {
-    Objects.requireNonNull(now, "now");
-    Objects.requireNonNull(ownerToken, "ownerToken");
-    Objects.requireNonNull(leaseUntil, "leaseUntil");
-    if (limit < 0) {
-      throw new IllegalArgumentException("claim limit must not be negative, got " + limit);
-    }
-    if (limit == 0) {
+    if (!TransactionStore.checkClaim(now, limit, ownerToken, leaseUntil)) {
       return List.of();
     }
     ensureOpen();
-    long nowMillis = Layout.clamp(floorMillis(now));
+    long nowMillis = Layout.clamp(Millis.floor(now));
     long leaseMillis = RecordCodec.millis(leaseUntil);
     byte[] owner = RecordCodec.utf8(ownerToken);
     byte[] ownerField = new byte[varintSize(owner.length + 1) + owner.length];
@@ -272,15 +267,12 @@ public final class RedisTransactionStore implements TransactionStore {
   @Override
   public int purgeFinished(Instant finishedBefore, int limit) {
     Objects.requireNonNull(finishedBefore, "finishedBefore");
-    if (limit < 0) {
-      throw new IllegalArgumentException("purge limit must not be negative, got " + limit);
-    }
-    if (limit == 0) {
+    if (!TransactionStore.checkLimit("purge limit", limit)) {
       return 0;
     }
     ensureOpen();
     // Finish times are whole milliseconds: "before" a partial millisecond includes that millisecond.
-    long bound = Layout.clamp(ceilMillis(finishedBefore));
+    long bound = Layout.clamp(Millis.ceil(finishedBefore));
     int[] take = plan(limit, "purge", (p, offset, last, count) ->
         redis.commands.zrangebyscoreWithScores(layout.finished(p),
             Range.from(Boundary.unbounded(), Boundary.excluding(bound)), Limit.create(offset, count)));
@@ -412,15 +404,12 @@ public final class RedisTransactionStore implements TransactionStore {
   @Override
   public List<Transaction> wakingAfter(Instant after, int limit) {
     Objects.requireNonNull(after, "after");
-    if (limit < 0) {
-      throw new IllegalArgumentException("limit must not be negative, got " + limit);
-    }
-    if (limit == 0) {
+    if (!TransactionStore.checkLimit("limit", limit)) {
       return List.of();
     }
     ensureOpen();
     // Stored wake times are whole milliseconds: "after" a partial millisecond is from the next whole one on.
-    long from = Layout.clamp(floorMillis(after));
+    long from = Layout.clamp(Millis.floor(after));
     PartitionMerge merge = new PartitionMerge(redis, "wakingAfter", layout.partitions, limit, false,
         (p, offset, last, count) -> redis.commands.zrangebyscoreWithScores(layout.due(p),
             Range.from(Boundary.excluding(from), Boundary.unbounded()), Limit.create(offset, count)));
@@ -562,20 +551,7 @@ public final class RedisTransactionStore implements TransactionStore {
     return at;
   }
 
-  /** Epoch millis, floored, saturated instead of overflowing. */
-  static long floorMillis(Instant i) {
-    try {
-      return i.toEpochMilli();
-    } catch (ArithmeticException e) {
-      return i.getEpochSecond() < 0 ? Long.MIN_VALUE : Long.MAX_VALUE;
-    }
-  }
 
-  /** Epoch millis, rounded up, saturated instead of overflowing. */
-  static long ceilMillis(Instant i) {
-    long floor = floorMillis(i);
-    return i.getNano() % 1_000_000 != 0 && floor != Long.MAX_VALUE ? floor + 1 : floor;
-  }
 
   private static String text(Object bulk) {
     return bulk == null ? "null" : new String((byte[]) bulk, StandardCharsets.US_ASCII);
